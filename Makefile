@@ -1,0 +1,44 @@
+# nonroot_initramfs workbench. `make help` lists the targets.
+SHELL := /bin/bash
+V ?= 6.12
+S := scripts
+
+.PHONY: help setup demo check tree export drift build initramfs boot lint
+
+help:
+	@echo 'make demo          build a patched 6.12 kernel, boot it without and with'
+	@echo '                   nonroot_initramfs, show the container runtime side by side'
+	@echo 'make check         everything CI runs; ends with "N passed, N failed"'
+	@echo 'make setup         install the toolchain (Debian packages, rust-src, bindgen, virtme-ng)'
+	@echo 'make tree V=6.12   base + git am patches/v$$V into $$NRI_CACHE/git/linux-$$V'
+	@echo 'make export V=6.12 write that tree'"'"'s "series" branch back to patches/v$$V'
+	@echo 'make drift         fail when patches/ does not round-trip'
+	@echo 'make build V=6.12  build the test kernel'
+	@echo 'make lint          shellcheck and python syntax'
+
+setup:
+	$(S)/setup.sh
+
+demo:
+	$(S)/demo.sh
+
+check:
+	$(S)/check.sh
+
+tree:
+	$(S)/series.sh tree $(V)
+
+export:
+	$(S)/series.sh export $(V)
+
+drift:
+	$(S)/series.sh check 6.12
+	$(S)/series.sh check 7.3
+
+build:
+	$(S)/build.sh $(V)
+
+lint:
+	shellcheck -x $(S)/*.sh tools/testing/nonroot_initramfs/*.sh \
+		tools/testing/nonroot_initramfs/bundle/*.sh .ci/run
+	python3 -m py_compile $(S)/*.py

@@ -1,0 +1,257 @@
+#!/usr/bin/env python3
+"""Boot test cases: boot a kernel with the test initramfs, parse what the
+guest reported (lines "NRI: ..." from tools/testing/nonroot_initramfs/init.sh)
+and check it against what the case expects.
+
+Each check prints one line, "PASS: <case>: <check>" or "FAIL: <case>: <check>:
+<why>", and is appended to the results file (--results) for the summary.
+A guest that crashed, hung or reported nothing fails every check of its case.
+"""
+import argparse
+import dataclasses
+import os
+import re
+import subprocess
+import sys
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@dataclasses.dataclass
+class Mount:
+    mnt_id: int
+    parent: int
+    root: str
+    mountpoint: str
+    options: str
+    fstype: str
+    source: str
+    superopts: str
+
+    @staticmethod
+    def parse(line: str) -> "Mount":
+        pre, post = line.split(" - ", 1)
+        f = pre.split()
+        g = post.split()
+        return Mount(int(f[0]), int(f[1]), f[3], f[4], f[5], g[0],
+                     g[1] if len(g) > 1 else "", g[2] if len(g) > 2 else "")
+
+
+@dataclasses.dataclass
+class Guest:
+    """What one boot showed."""
+    log: str
+    exit_status: int
+    began: bool = False
+    done: bool = False
+    cmdline: str = ""
+    mounts: list = dataclasses.field(default_factory=list)
+    root_entries: list = dataclasses.field(default_factory=list)
+    pivot_rc: int = -1
+    pivot_out: str = ""
+    crun_rc: int = -1
+    crun_out: list = dataclasses.field(default_factory=list)
+    container_mounts: list = dataclasses.field(default_factory=list)
+    container_done: bool = False
+
+    @property
+    def kernel_log(self) -> list:
+        return [l for l in self.log.splitlines() if not l.startswith("NRI: ")]
+
+    def crashed(self) -> str:
+        """Why the boot does not count, or "" when it does."""
+        for pat in ("Kernel panic", "BUG:", "WARNING:", "Oops", "Call Trace"):
+            for line in self.kernel_log:
+                if pat in line:
+                    return f"kernel log: {line.strip()}"
+        if self.exit_status == 124:
+            return "timed out (hung guest)"
+        if not self.began:
+            return f"no report from the guest (VM exit status {self.exit_status})"
+        if not self.done:
+            return "the guest stopped reporting before the end"
+        if self.exit_status != 0:
+            return f"VM exit status {self.exit_status}"
+        return ""
+
+    def root_mount(self, mounts=None):
+        for m in reversed(mounts if mounts is not None else self.mounts):
+            if m.mountpoint == "/":
+                return m
+        return None
+
+
+def parse(log: str, exit_status: int) -> Guest:
+    g = Guest(log=log, exit_status=exit_status)
+    for raw in log.splitlines():
+        # The console may carry a carriage return and kernel messages may be
+        # interleaved at the start of a line.
+        line = raw.rstrip("\r")
+        m = re.search(r"NRI: (\S+) ?(.*)$", line)
+        if not m:
+            continue
+        key, rest = m.group(1), m.group(2)
+        if key == "begin":
+            g.began = True
+        elif key == "done":
+            g.done = True
+        elif key == "cmdline":
+            g.cmdline = rest
+        elif key == "mountinfo":
+            g.mounts.append(Mount.parse(rest))
+        elif key == "root-entries":
+            g.root_entries = rest.split()
+        elif key == "pivot_root":
+            mm = re.match(r"rc=(\d+) ?(.*)", rest)
+            g.pivot_rc, g.pivot_out = int(mm.group(1)), mm.group(2)
+        elif key == "crun":
+            g.crun_rc = int(rest.split("=", 1)[1])
+        elif key == "crun-out":
+            g.crun_out.append(rest)
+            if rest.startswith("container-mountinfo "):
+                g.container_mounts.append(Mount.parse(rest.split(" ", 1)[1]))
+            elif rest == "container-end":
+                g.container_done = True
+    return g
+
+
+# Expectations: each takes the Guest and returns "" when met, else why not.
+
+def root_is_absolute_rootfs(g: Guest) -> str:
+    r = g.root_mount()
+    if r is None:
+        return "no mount at / in mountinfo"
+    if r.fstype != "rootfs" or r.mnt_id != r.parent:
+        return f"/ is {r.fstype} (id {r.mnt_id}, parent {r.parent}), want rootfs with no parent"
+    return ""
+
+
+def root_is_rootfs_on_nullfs(g: Guest) -> str:
+    r = g.root_mount()
+    if r is None:
+        return "no mount at / in mountinfo"
+    if r.fstype != "rootfs" or r.mnt_id == r.parent:
+        return f"/ is {r.fstype} (id {r.mnt_id}, parent {r.parent}), want rootfs below another mount"
+    if any(m.mnt_id == r.parent for m in g.mounts):
+        return f"the parent of / (id {r.parent}) is visible: not the hidden nullfs"
+    return ""
+
+
+def pivot_root_fails_einval(g: Guest) -> str:
+    if g.pivot_rc == 0 or "Invalid argument" not in g.pivot_out:
+        return f"pivot_root: rc={g.pivot_rc} '{g.pivot_out}', want EINVAL"
+    return ""
+
+
+def pivot_root_works(g: Guest) -> str:
+    if g.pivot_rc != 0 or "pivoted" not in g.pivot_out:
+        return f"pivot_root: rc={g.pivot_rc} '{g.pivot_out}'"
+    return ""
+
+
+def crun_fails_at_pivot_root(g: Guest) -> str:
+    out = " | ".join(g.crun_out)
+    if g.crun_rc == 0 or not re.search(r"pivot_root.*Invalid argument", out):
+        return f"crun rc={g.crun_rc}: {out}"
+    return ""
+
+
+def crun_runs(g: Guest) -> str:
+    out = " | ".join(g.crun_out)
+    if g.crun_rc != 0 or not g.container_done:
+        return f"crun rc={g.crun_rc}: {out}"
+    return ""
+
+
+# The cases: series -> name -> (kernel arguments, [expectations]).
+CASES = {
+    "6.12": {
+        "stock": ([], [root_is_absolute_rootfs, pivot_root_fails_einval,
+                       crun_fails_at_pivot_root]),
+    },
+    "7.3": {
+        "stock": ([], [root_is_rootfs_on_nullfs, pivot_root_works, crun_runs]),
+    },
+}
+
+
+def run_case(series, name, kernel, initramfs, logdir, results):
+    args, checks = CASES[series][name]
+    case = f"boot-{series}-{name}"
+    logf = os.path.join(logdir, case + ".log")
+    st = subprocess.run([os.path.join(TOP, "scripts/boot.sh"), kernel, initramfs,
+                         logf, *args]).returncode
+    with open(logf, errors="replace") as f:
+        g = parse(f.read(), st)
+    why_not = g.crashed()
+    lines = []
+    lines.append((f"{case}: guest booted and reported", why_not))
+    for check in checks:
+        lines.append((f"{case}: {check.__name__}", why_not or check(g)))
+    with open(results, "a") as r:
+        for what, why in lines:
+            status = "pass" if not why else "fail"
+            print(f"PASS: {what}" if not why else f"FAIL: {what}: {why}")
+            r.write(f"{status} {what}\n")
+    if why_not:
+        print(f"  (console log: {logf})")
+    return g
+
+
+def summary(g: Guest) -> list:
+    """What a user sees of one boot, as lines for the demo."""
+    why_not = g.crashed()
+    if why_not:
+        return [f"boot failed: {why_not}"]
+    r = g.root_mount()
+    root = (f"/ is {r.fstype} {r.superopts}" if r else "no / mount")
+    parent = ("no parent: the absolute root" if r and r.mnt_id == r.parent
+              else f"mount {r.mnt_id}, parent mount {r.parent}" if r else "")
+    pivot = "pivot_root(2): works" if g.pivot_rc == 0 else \
+        f"pivot_root(2): {g.pivot_out.split(': ')[-1].strip()}"
+    crun = "crun run: container ran" if g.crun_rc == 0 and g.container_done \
+        else f"crun run: FAILED: {' '.join(g.crun_out)[:60]}"
+    return [root[:70], parent, pivot, crun]
+
+
+def demo(a) -> int:
+    cols = []
+    for title, args in (("without nonroot_initramfs", []),
+                        ("with nonroot_initramfs", ["nonroot_initramfs"])):
+        logf = os.path.join(a.logdir, "demo-" + ("with" if args else "without") + ".log")
+        st = subprocess.run([os.path.join(TOP, "scripts/boot.sh"), a.kernel,
+                             a.initramfs, logf, *args]).returncode
+        with open(logf, errors="replace") as f:
+            cols.append([title, "-" * len(title)] + summary(parse(f.read(), st)))
+    w = max(len(x) for x in cols[0]) + 3
+    for left, right in zip(cols[0], cols[1]):
+        print(f"{left:<{w}}{right}")
+    return 0
+
+
+def main() -> int:
+    if sys.argv[1:2] == ["demo"]:
+        ap = argparse.ArgumentParser(description="boot twice, show side by side")
+        ap.add_argument("demo")
+        ap.add_argument("--kernel", required=True)
+        ap.add_argument("--initramfs", required=True)
+        ap.add_argument("--logdir", required=True)
+        return demo(ap.parse_args())
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--series", required=True, choices=sorted(CASES))
+    ap.add_argument("--kernel", required=True)
+    ap.add_argument("--initramfs", required=True)
+    ap.add_argument("--logdir", required=True)
+    ap.add_argument("--results", required=True)
+    ap.add_argument("cases", nargs="*", help="default: all of the series")
+    a = ap.parse_args()
+    os.makedirs(a.logdir, exist_ok=True)
+    for name in a.cases or CASES[a.series]:
+        if name not in CASES[a.series]:
+            ap.error(f"no case {name} for {a.series}")
+        run_case(a.series, name, a.kernel, a.initramfs, a.logdir, a.results)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Configure and build a test kernel from the series tree.
+set -euo pipefail
+
+usage() {
+	cat <<USAGE
+usage: ${0##*/} [-h] SERIES [FRAGMENT...]
+
+Builds base + patches/vSERIES in \$NRI_CACHE/build/SERIES[-NAME] (NAME joins the
+extra fragments' names) from allnoconfig + tools/testing/nonroot_initramfs/
+kernel.config + each FRAGMENT, and prints the bzImage's path. Incremental.
+USAGE
+}
+case "${1:-}" in
+-h | --help) usage; exit 0 ;;
+esac
+[ $# -ge 1 ] || { usage >&2; exit 2; }
+
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+series=$1
+shift
+check_series "$series"
+frags=("$TOP/tools/testing/nonroot_initramfs/kernel.config" "$@")
+name=$series
+for f in "$@"; do
+	[ -f "$f" ] || die "no config fragment $f"
+	n=$(basename "$f")
+	name=$name-${n%.config}
+done
+
+t=$("$TOP/scripts/series.sh" tree "$series")
+out=$CACHE/build/$name
+mkdir -p "$out"
+mapfile -t kargs < <(kmake_args)
+km() { make -C "$t" O="$out" -s "${kargs[@]}" "$@"; }
+
+# Reconfigure only when the fragments change, so rebuilds stay incremental.
+want=$(cat "${frags[@]}" | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$out/.nri-config" 2>/dev/null || true)" != "$want" ] || ! [ -f "$out/.config" ]; then
+	km allnoconfig >/dev/null
+	KCONFIG_CONFIG="$out/.config" "$t/scripts/kconfig/merge_config.sh" -m -Q \
+		-O "$out" "$out/.config" "${frags[@]}" >/dev/null
+	km olddefconfig >/dev/null
+	bad=0
+	while IFS= read -r line; do
+		case "$line" in
+		CONFIG_*=n) grep -qx "# ${line%=n} is not set" "$out/.config" && continue ;;
+		CONFIG_*) grep -qxF "$line" "$out/.config" && continue ;;
+		*) continue ;;
+		esac
+		log "config: '$line' did not take effect"
+		bad=1
+	done < <(cat "${frags[@]}")
+	if [ "$bad" = 1 ]; then
+		km rustavailable >&2 || true
+		die "the kernel configuration in $out is not what the fragments ask for"
+	fi
+	echo "$want" >"$out/.nri-config"
+fi
+log "building $name in $out"
+km -j"$(nproc)" bzImage >&2
+printf '%s\n' "$out/arch/x86/boot/bzImage"

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# The test command: set up, lint, drift-check, build and boot every series,
+# then print "N passed, N failed". Exit status 0 only when nothing failed.
+set -euo pipefail
+
+usage() {
+	cat <<USAGE
+usage: ${0##*/} [-h] [SERIES...]
+
+SERIES defaults to "6.12 7.3". Logs go to \$NRI_CACHE/runs/latest.
+USAGE
+}
+case "${1:-}" in
+-h | --help) usage; exit 0 ;;
+esac
+
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+series=("$@")
+((${#series[@]})) || series=(6.12 7.3)
+for s in "${series[@]}"; do check_series "$s"; done
+
+run=$CACHE/runs/$(date -u +%Y%m%dT%H%M%SZ)
+mkdir -p "$run"
+ln -sfn "$run" "$CACHE/runs/latest"
+results=$run/results
+: >"$results"
+start=$SECONDS
+
+# record NAME CMD...: run CMD with its output in $run/NAME.log; one result.
+record() {
+	local name=$1
+	shift
+	if "$@" >"$run/$name.log" 2>&1; then
+		echo "pass $name" >>"$results"
+		echo "PASS: $name"
+	else
+		echo "fail $name" >>"$results"
+		echo "FAIL: $name (log: $run/$name.log)"
+		tail -n 20 "$run/$name.log" | sed 's/^/    /'
+		return 1
+	fi
+}
+
+# The drift check must catch a patch edited by hand: tamper with a copy.
+drift_catches_hand_edit() (
+	s=$1
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+	cp "$TOP/patches/v$s"/*.patch "$tmp/"
+	f=$(find "$tmp" -name '*.patch' ! -name '*-0000-*' | LC_ALL=C sort | tail -n 1)
+	# Change one added line of the last patch, keeping it applicable.
+	orig=$TOP/patches/v$s/${f##*/}
+	awk '!done && /^\+[^+]/ { print $0 " (edited)"; done = 1; next } { print }' "$orig" >"$f"
+	cmp -s "$f" "$orig" && { echo "could not tamper with $f"; return 1; }
+	if NRI_PATCHES_DIR=$tmp "$TOP/scripts/series.sh" check "$s"; then
+		echo "drift check passed a hand-edited patch"
+		return 1
+	fi
+	echo "drift check failed on the hand-edited patch, as it must"
+)
+
+record setup "$TOP/scripts/setup.sh" || true
+mapfile -t kargs < <(kmake_args)
+record shellcheck shellcheck -x "$TOP"/scripts/*.sh "$TOP"/tools/testing/nonroot_initramfs/*.sh \
+	"$TOP"/tools/testing/nonroot_initramfs/bundle/*.sh "$TOP/.ci/run" || true
+record python-syntax python3 -m py_compile "$TOP"/scripts/*.py || true
+record initramfs "$TOP/scripts/mkinitramfs.sh" "$CACHE/initramfs.cpio.gz" || true
+
+for s in "${series[@]}"; do
+	record "drift-$s" "$TOP/scripts/series.sh" check "$s" || true
+	record "drift-$s-catches-hand-edit" drift_catches_hand_edit "$s" || true
+	if record "build-$s" "$TOP/scripts/build.sh" "$s"; then
+		bz=$(tail -n 1 "$run/build-$s.log")
+		record "rustavailable-$s" make -C "$CACHE/git/linux-$s" O="$CACHE/build/$s" \
+			-s "${kargs[@]}" rustavailable || true
+		python3 "$TOP/scripts/boottest.py" --series "$s" --kernel "$bz" \
+			--initramfs "$CACHE/initramfs.cpio.gz" --logdir "$run" \
+			--results "$results" || echo "fail boottest-$s-driver" >>"$results"
+	fi
+done
+
+passed=$(grep -c '^pass ' "$results" || true)
+failed=$(grep -c '^fail ' "$results" || true)
+echo "results: $results; $((SECONDS - start)) s"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

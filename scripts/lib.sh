@@ -1,0 +1,65 @@
+# shellcheck shell=bash
+# Common definitions for the scripts in this directory. Source it; do not run it.
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=scripts/pins
+. "$TOP/scripts/pins"
+
+# Everything big lives outside the clone so that a fresh clone reuses it.
+CACHE=${NRI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nonroot-initramfs}
+TOOLS=$CACHE/tools
+
+log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
+die() { printf '%s: error: %s\n' "${0##*/}" "$*" >&2; exit 1; }
+
+# Kernel series known to the workbench: "6.12" and "7.3".
+check_series() {
+	case "${1:-}" in
+	6.12 | 7.3) ;;
+	*) die "unknown kernel series '${1:-}' (expected 6.12 or 7.3)" ;;
+	esac
+}
+
+# pin SERIES FIELD -> value of KSRC_<series>_<FIELD> from scripts/pins.
+pin() {
+	local var="KSRC_${1//./_}_$2"
+	printf '%s' "${!var}"
+}
+
+# apt options for a private view of another Debian suite: its own source list,
+# lists and cache; the system's sources, preferences and dpkg state are untouched.
+PAPT=$CACHE/apt
+papt_opts() {
+	printf '%s\n' \
+		-o "Dir::Etc::SourceList=$PAPT/sources.list" \
+		-o "Dir::Etc::SourceParts=/dev/null" \
+		-o "Dir::Etc::Preferences=/dev/null" \
+		-o "Dir::Etc::PreferencesParts=/dev/null" \
+		-o "Dir::State::Lists=$PAPT/lists" \
+		-o "Dir::State::Status=/dev/null" \
+		-o "Dir::Cache=$PAPT/cache" \
+		-o "APT::Sandbox::User=root"
+}
+
+# Toolchain environment for kernel builds; the user may override each piece.
+toolchain_env() {
+	RUSTC=${RUSTC:-$HOME/.rustup/toolchains/$RUSTC_VERSION-x86_64-unknown-linux-gnu/bin/rustc}
+	local bin
+	bin=$(dirname "$RUSTC")
+	CLIPPY_DRIVER=${CLIPPY_DRIVER:-$bin/clippy-driver}
+	RUSTFMT=${RUSTFMT:-$bin/rustfmt}
+	RUSTDOC=${RUSTDOC:-$bin/rustdoc}
+	BINDGEN=${BINDGEN:-$TOOLS/bindgen/bin/bindgen}
+	RUST_LIB_SRC=${RUST_LIB_SRC:-$TOOLS/rust-src/usr/src/rustc-$RUSTC_VERSION/library}
+	LIBCLANG_PATH=${LIBCLANG_PATH:-/usr/lib/llvm-$LLVM_VERSION/lib}
+	VNG=${VNG:-$TOOLS/venv/bin/vng}
+	export RUSTC CLIPPY_DRIVER RUSTFMT RUSTDOC BINDGEN RUST_LIB_SRC LIBCLANG_PATH VNG
+}
+
+# Arguments for the kernel's make: the toolchain and a quiet build.
+kmake_args() {
+	toolchain_env
+	printf '%s\n' "RUSTC=$RUSTC" "BINDGEN=$BINDGEN" "RUSTFMT=$RUSTFMT" \
+		"RUSTDOC=$RUSTDOC" "CLIPPY_DRIVER=$CLIPPY_DRIVER" \
+		"RUST_LIB_SRC=$RUST_LIB_SRC" "HOSTRUSTC=$RUSTC"
+}

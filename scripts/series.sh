@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# The patch series round trip: patches/vSERIES/*.patch <-> a git work tree.
+set -euo pipefail
+
+usage() {
+	cat <<USAGE
+usage: ${0##*/} [-h] tree|export|check SERIES
+
+  tree    check out base + git am patches/vSERIES/*.patch as branch "series"
+          in the cache's kernel tree (a no-op when it is already there);
+          prints the tree's path
+  export  write the "series" branch back to patches/vSERIES with git
+          format-patch (deterministic: re-exporting gives identical bytes)
+  check   drift check: apply the committed patches to a scratch tree, export
+          them again and fail on any difference
+USAGE
+}
+case "${1:-}" in
+-h | --help) usage; exit 0 ;;
+esac
+[ $# = 2 ] || { usage >&2; exit 2; }
+
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+cmd=$1 series=$2
+check_series "$series"
+pdir=${NRI_PATCHES_DIR:-$TOP/patches/v$series}
+
+export GIT_COMMITTER_NAME=$SERIES_COMMITTER_NAME GIT_COMMITTER_EMAIL=$SERIES_COMMITTER_EMAIL
+export GIT_COMMITTER_DATE=$SERIES_COMMITTER_DATE
+
+patches() { [ -d "$pdir" ] || return 0; find "$pdir" -maxdepth 1 -name '*.patch' | LC_ALL=C sort; }
+stamp() { patches | xargs -r cat | sha256sum | cut -d' ' -f1; }
+
+# apply TREE BRANCH: reset BRANCH of TREE to base and apply the patches; the
+# cover letter's subject and body become the branch description.
+apply() {
+	local t=$1 b=$2 p
+	git -C "$t" checkout -q -f -B "$b" base
+	git -C "$t" clean -q -f -d
+	mapfile -t p < <(patches)
+	((${#p[@]})) || return 0
+	git -C "$t" am -q --empty=drop "${p[@]}" ||
+		{ git -C "$t" am --abort; die "git am of $pdir failed"; }
+	case "${p[0]}" in
+	*-0000-cover-letter.patch)
+		git -C "$t" config "branch.$b.description" \
+			"$(python3 "$TOP/scripts/cover-letter.py" "${p[0]}")"
+		;;
+	esac
+}
+
+# export_to TREE BRANCH OUT: format the commits base..BRANCH into OUT.
+export_to() {
+	local t=$1 b=$2 out=$3
+	mkdir -p "$out"
+	find "$out" -maxdepth 1 -name '*.patch' -delete
+	git -C "$t" -c core.abbrev=12 -c diff.renames=true format-patch -q \
+		--zero-commit --no-signature --base=base --cover-letter \
+		--cover-from-description=subject --reroll-count="$SERIES_REROLL" \
+		--no-thread -o "$out" "base..$b"
+	# The cover letter's Date: is the time of the export: pin it.
+	sed -i "s/^Date: .*/Date: $(date -R -d "$SERIES_COMMITTER_DATE")/" \
+		"$out"/*-0000-cover-letter.patch
+}
+
+case "$cmd" in
+tree)
+	t=$("$TOP/scripts/fetch.sh" "$series")
+	if [ "$(git -C "$t" config nri.stamp || true)" != "$(stamp)" ] ||
+		[ "$(git -C "$t" rev-parse --abbrev-ref HEAD)" != series ] ||
+		[ -n "$(git -C "$t" status --porcelain)" ]; then
+		apply "$t" series
+		git -C "$t" config nri.stamp "$(stamp)"
+	fi
+	printf '%s\n' "$t"
+	;;
+export)
+	t=$("$TOP/scripts/fetch.sh" "$series")
+	export_to "$t" series "$pdir"
+	git -C "$t" config nri.stamp "$(stamp)"
+	log "exported $(patches | wc -l) files to $pdir"
+	;;
+check)
+	t=$("$TOP/scripts/fetch.sh" "$series")
+	scratch=$(mktemp -d "$CACHE/check.XXXXXX")
+	b=check-$$
+	cleanup() {
+		git -C "$t" worktree remove -f "$scratch/tree" 2>/dev/null || true
+		git -C "$t" branch -q -D "$b" 2>/dev/null || true
+		rm -rf "$scratch"
+	}
+	trap cleanup EXIT
+	[ -n "$(patches)" ] || die "no patches in $pdir"
+	git -C "$t" worktree add -q --detach "$scratch/tree" base
+	apply "$scratch/tree" "$b"
+	export_to "$scratch/tree" "$b" "$scratch/out"
+	if ! diff -ru "$pdir" "$scratch/out" >&2; then
+		die "patches/v$series has drifted: it does not round-trip (diff above; fix the tree, then 'make export')"
+	fi
+	log "patches/v$series: $(patches | wc -l) files round-trip byte for byte"
+	;;
+*)
+	usage >&2
+	exit 2
+	;;
+esac

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Install what the workbench needs: Debian packages from the system's own
+# suites, rust-src matching the rustc in use (a private, read-only view of
+# Debian trixie-backports: never added to the system's sources), bindgen from
+# crates.io and virtme-ng from PyPI in a virtual environment. Idempotent.
+set -euo pipefail
+
+usage() {
+	cat <<USAGE
+usage: ${0##*/} [-h]
+
+Installs the toolchain into the system (Debian packages) and into the cache
+(\$NRI_CACHE, default ~/.cache/nonroot-initramfs). Set RUSTC, BINDGEN,
+RUST_LIB_SRC or VNG to bring your own; the matching step is then skipped.
+USAGE
+}
+case "${1:-}" in
+-h | --help) usage; exit 0 ;;
+"") ;;
+*) usage >&2; exit 2 ;;
+esac
+
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+user_rustc=${RUSTC:-}
+user_bindgen=${BINDGEN:-}
+user_src=${RUST_LIB_SRC:-}
+user_vng=${VNG:-}
+toolchain_env
+mkdir -p "$TOOLS"
+
+PKGS=(build-essential flex bison bc libelf-dev libssl-dev cpio xz-utils git
+	python3-venv ca-certificates "libclang-$LLVM_VERSION-dev"
+	"clang-$LLVM_VERSION" "llvm-$LLVM_VERSION" "lld-$LLVM_VERSION"
+	qemu-system-x86 busybox-static crun kmod shellcheck)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
+		missing+=("$p")
+done
+if ((${#missing[@]})); then
+	log "installing Debian packages: ${missing[*]}"
+	[ "$(id -u)" = 0 ] || die "need root to install: ${missing[*]}"
+	apt-get update -qq
+	# --no-upgrade: never move an installed package to a newer version.
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		--no-upgrade "${missing[@]}" >/dev/null
+fi
+
+# The private apt view, used for rust-src and linux-source-7.3.
+setup_papt() {
+	[ -f "$PAPT/lists/.updated" ] && return 0
+	mkdir -p "$PAPT/lists/partial" "$PAPT/cache/archives/partial"
+	local kr=/usr/share/keyrings/debian-archive-keyring.gpg
+	cat >"$PAPT/sources.list" <<SRC
+deb [signed-by=$kr] http://deb.debian.org/debian trixie-backports main
+deb [signed-by=$kr] http://deb.debian.org/debian-security bookworm-security main
+SRC
+	mapfile -t o < <(papt_opts)
+	apt-get "${o[@]}" update -qq
+	touch "$PAPT/lists/.updated"
+}
+
+# fetch_deb PKG VERSION SHA256 -> path of the verified .deb in the cache
+fetch_deb() {
+	local pkg=$1 ver=$2 sum=$3 dir=$CACHE/debs f
+	mkdir -p "$dir"
+	f=$dir/${pkg}_${ver//:/%3a}_all.deb
+	if ! [ -f "$f" ] || ! echo "$sum  $f" | sha256sum -c --quiet - 2>/dev/null; then
+		setup_papt
+		mapfile -t o < <(papt_opts)
+		log "downloading $pkg $ver"
+		(cd "$dir" && apt-get "${o[@]}" download -qq "$pkg=$ver")
+	fi
+	echo "$sum  $f" | sha256sum -c --quiet - || die "$f: sha256 mismatch"
+	printf '%s\n' "$f"
+}
+
+if [ -z "$user_src" ] && ! [ -f "$RUST_LIB_SRC/core/src/lib.rs" ]; then
+	deb=$(fetch_deb rust-src "$RUST_SRC_DEBVER" "$RUST_SRC_SHA256")
+	rm -rf "$TOOLS/rust-src"
+	dpkg-deb -x "$deb" "$TOOLS/rust-src"
+fi
+[ -f "$RUST_LIB_SRC/core/src/lib.rs" ] || die "no core/src/lib.rs under RUST_LIB_SRC=$RUST_LIB_SRC"
+
+if [ -z "$user_rustc" ]; then
+	have=$("$RUSTC" --version 2>/dev/null | cut -d' ' -f2) ||
+		die "no rustc at $RUSTC (install Rust $RUSTC_VERSION with rustup, or set RUSTC)"
+	[ "$have" = "$RUSTC_VERSION" ] || die "rustc is $have, rust-src is $RUSTC_VERSION: set RUSTC and RUST_LIB_SRC"
+fi
+
+if [ -z "$user_bindgen" ] && ! "$BINDGEN" --version 2>/dev/null | grep -qF " $BINDGEN_VERSION"; then
+	log "building bindgen-cli $BINDGEN_VERSION"
+	cargo install --quiet --locked --root "$TOOLS/bindgen" bindgen-cli --version "$BINDGEN_VERSION"
+fi
+
+if [ -z "$user_vng" ] && ! "$VNG" --version 2>/dev/null | grep -qF "$VIRTME_NG_VERSION"; then
+	log "installing virtme-ng $VIRTME_NG_VERSION"
+	python3 -m venv "$TOOLS/venv"
+	"$TOOLS/venv/bin/pip" install --quiet --disable-pip-version-check "virtme-ng==$VIRTME_NG_VERSION"
+fi
+
+# Kernel sources that come from the private view must be fetchable too.
+for s in 6.12 7.3; do
+	d=$CACHE/debs/$(pin "$s" PKG)_$(pin "$s" DEBVER)_all.deb
+	[ -f "$d" ] || fetch_deb "$(pin "$s" PKG)" "$(pin "$s" DEBVER)" "$(pin "$s" SHA256)" >/dev/null
+done
+log "toolchain ready: $("$RUSTC" --version), bindgen $("$BINDGEN" --version | cut -d' ' -f2), $("$VNG" --version)"
