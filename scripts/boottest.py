@@ -21,6 +21,7 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 class Mount:
     mnt_id: int
     parent: int
+    dev: str
     root: str
     mountpoint: str
     options: str
@@ -33,7 +34,7 @@ class Mount:
         pre, post = line.split(" - ", 1)
         f = pre.split()
         g = post.split()
-        return Mount(int(f[0]), int(f[1]), f[3], f[4], f[5], g[0],
+        return Mount(int(f[0]), int(f[1]), f[2], f[3], f[4], f[5], g[0],
                      g[1] if len(g) > 1 else "", g[2] if len(g) > 2 else "")
 
 
@@ -53,6 +54,7 @@ class Guest:
     crun_out: list = dataclasses.field(default_factory=list)
     container_mounts: list = dataclasses.field(default_factory=list)
     container_done: bool = False
+    container_marker: str = ""
 
     @property
     def kernel_log(self) -> list:
@@ -110,6 +112,8 @@ def parse(log: str, exit_status: int) -> Guest:
             g.crun_out.append(rest)
             if rest.startswith("container-mountinfo "):
                 g.container_mounts.append(Mount.parse(rest.split(" ", 1)[1]))
+            elif rest.startswith("container-marker "):
+                g.container_marker = rest.split(" ", 1)[1]
             elif rest == "container-end":
                 g.container_done = True
     return g
@@ -163,36 +167,168 @@ def crun_runs(g: Guest) -> str:
     return ""
 
 
-# The cases: series -> name -> (kernel arguments, [expectations]).
+def ktap(log: str) -> dict:
+    """KUnit results from the console: {suite: {case: ok}}."""
+    suites, suite = {}, None
+    for raw in log.splitlines():
+        line = re.sub(r"^\[[ 0-9.]+\] ", "", raw.rstrip("\r"))
+        m = re.match(r"^    # Subtest: (\S+)$", line)
+        if m:
+            suite = suites.setdefault(m.group(1), {})
+            continue
+        m = re.match(r"^        (not )?ok \d+ (\S+)", line) or \
+            re.match(r"^    (not )?ok \d+ (\S+)", line)
+        if m and suite is not None:
+            suite[m.group(2)] = m.group(1) is None
+    return suites
+
+
+def log_lines(g: Guest, pattern: str) -> list:
+    """Kernel log lines of the boot itself: before KUnit, whose tests log too."""
+    out = []
+    for l in g.kernel_log:
+        if "KTAP version" in l:
+            break
+        if re.search(pattern, l):
+            out.append(l)
+    return out
+
+
+def stock_mount_table(g: Guest) -> str:
+    want = open(os.path.join(TOP, "tools/testing/nonroot_initramfs/stock-6.12.mountinfo")).read().split("\n")
+    have = [l for l in g.log.splitlines() if l.startswith("NRI: mountinfo ")]
+    have = [l[len("NRI: mountinfo "):] for l in have]
+    want = [l for l in want if l]
+    if have != want:
+        return f"mountinfo {have}, stock kernel had {want}"
+    return ""
+
+
+def root_is_tmpfs_on_rootfs(g: Guest) -> str:
+    r = g.root_mount()
+    if r is None:
+        return "no mount at / in mountinfo"
+    if r.fstype != "tmpfs" or r.mnt_id == r.parent or r.parent != 1:
+        return f"/ is {r.fstype} (id {r.mnt_id}, parent {r.parent}), want tmpfs on mount 1 (rootfs)"
+    if any(m.mnt_id == r.parent for m in g.mounts):
+        return "rootfs (the parent of /) is reachable"
+    # Everything the initramfs holds is in the tmpfs: /init is there.
+    if "init" not in g.root_entries:
+        return f"/init is not in the root: {g.root_entries}"
+    return ""
+
+
+def no_feature_log_line(g: Guest) -> str:
+    lines = log_lines(g, r"nonroot_initramfs: ")
+    return f"unexpected: {lines}" if lines else ""
+
+
+def one_feature_log_line(g: Guest) -> str:
+    lines = log_lines(g, r"nonroot_initramfs: initramfs unpacked into a tmpfs on rootfs")
+    return "" if len(lines) == 1 else f"want one 'initramfs unpacked' line, got {lines}"
+
+
+def warns_about_bogus_value(g: Guest) -> str:
+    lines = log_lines(g, r"nonroot_initramfs: ignoring invalid nonroot_initramfs=bogus")
+    unknown = log_lines(g, r"Unknown kernel command line parameters.*nonroot_initramfs")
+    if len(lines) != 1:
+        return f"want one warning naming 'bogus', got {lines}"
+    if unknown:
+        return f"the option was passed on to init: {unknown}"
+    return ""
+
+
+def container_cannot_reach_initramfs(g: Guest) -> str:
+    if g.container_marker != "absent":
+        return f"the initramfs marker file is {g.container_marker or 'not reported'}"
+    r = g.root_mount()
+    for m in g.container_mounts:
+        if r and m.dev == r.dev and m.root != "/bundle/rootfs":
+            return f"the container sees the initramfs at {m.mountpoint} (root {m.root})"
+    return ""
+
+
+def tmpfs_options(opts: str):
+    def check(g: Guest) -> str:
+        r = g.root_mount()
+        have = r.superopts.split(",") if r else []
+        missing = [o for o in opts.split(",") if o not in have]
+        return f"/ has {have}, missing {missing}" if missing else ""
+    check.__name__ = f"root_tmpfs_has_{opts.replace(',', '_').replace('=', '_')}"
+    return check
+
+
+def warns_rejected_options(g: Guest) -> str:
+    lines = log_lines(g, r"nonroot_initramfs: tmpfs rejected initramfs_options=")
+    return "" if len(lines) == 1 else f"want one 'tmpfs rejected' warning, got {lines}"
+
+
+STOCK_612 = [stock_mount_table, root_is_absolute_rootfs, pivot_root_fails_einval,
+             crun_fails_at_pivot_root]
+NONROOT = [root_is_tmpfs_on_rootfs, one_feature_log_line, pivot_root_works, crun_runs,
+           container_cannot_reach_initramfs]
+
+# The cases: series -> kernel variant -> name -> (kernel arguments, [expectations]).
+# Variant "" is the default test kernel, "default-on" the one built with
+# tools/testing/nonroot_initramfs/default-on.config.
 CASES = {
     "6.12": {
-        "stock": ([], [root_is_absolute_rootfs, pivot_root_fails_einval,
-                       crun_fails_at_pivot_root]),
+        "": {
+            "absent": ([], STOCK_612 + [no_feature_log_line]),
+            "present": (["nonroot_initramfs"], NONROOT),
+            "off": (["nonroot_initramfs=0"], STOCK_612 + [no_feature_log_line]),
+            "bogus": (["nonroot_initramfs=bogus"], STOCK_612 + [warns_about_bogus_value]),
+            "options": (["nonroot_initramfs", "initramfs_options=size=32m,nr_inodes=4000,mode=755"],
+                        NONROOT + [tmpfs_options("size=32768k,nr_inodes=4000")]),
+            # ramfs as rootfs ignores unknown options; the tmpfs rejects them.
+            "rejected-options": (["rootfstype=ramfs", "initramfs_options=bogus=1",
+                                  "nonroot_initramfs"], NONROOT + [warns_rejected_options]),
+        },
+        "default-on": {
+            "absent": ([], NONROOT),
+            "off": (["nonroot_initramfs=0"], STOCK_612 + [no_feature_log_line]),
+        },
     },
     "7.3": {
-        "stock": ([], [root_is_rootfs_on_nullfs, pivot_root_works, crun_runs]),
+        "": {
+            "stock": ([], [root_is_rootfs_on_nullfs, pivot_root_works, crun_runs]),
+        },
     },
 }
 
 
-def run_case(series, name, kernel, initramfs, logdir, results):
-    args, checks = CASES[series][name]
-    case = f"boot-{series}-{name}"
+def record(results, lines):
+    with open(results, "a") as r:
+        for what, why in lines:
+            print(f"PASS: {what}" if not why else f"FAIL: {what}: {why}")
+            r.write(f"{'pass' if not why else 'fail'} {what}\n")
+
+
+def run_case(series, variant, name, kernel, initramfs, logdir, results, kunit):
+    args, checks = CASES[series][variant][name]
+    case = "-".join(x for x in ("boot", series, variant, name) if x)
     logf = os.path.join(logdir, case + ".log")
     st = subprocess.run([os.path.join(TOP, "scripts/boot.sh"), kernel, initramfs,
                          logf, *args]).returncode
     with open(logf, errors="replace") as f:
         g = parse(f.read(), st)
     why_not = g.crashed()
-    lines = []
-    lines.append((f"{case}: guest booted and reported", why_not))
+    lines = [(f"{case}: guest booted and reported", why_not)]
     for check in checks:
         lines.append((f"{case}: {check.__name__}", why_not or check(g)))
-    with open(results, "a") as r:
-        for what, why in lines:
-            status = "pass" if not why else "fail"
-            print(f"PASS: {what}" if not why else f"FAIL: {what}: {why}")
-            r.write(f"{status} {what}\n")
+    if kunit:
+        # KUnit runs at every boot; count its cases once, from this boot.
+        suites = ktap(g.log)
+        lines.append((f"{case}: kunit: suites reported", "" if suites else "no KTAP in the log"))
+        for suite, cases in sorted(suites.items()):
+            if suite == "rust_doctests_kernel":
+                bad = [c for c, ok in cases.items() if not ok]
+                lines.append((f"kunit-{series}: {suite}: {len(cases)} doctests",
+                              f"failed: {bad}" if bad else ""))
+                cases = {c: ok for c, ok in cases.items() if "boot_param" in c}
+            for c, ok in sorted(cases.items()):
+                lines.append((f"kunit-{series}: {suite}.{c}", "" if ok else "not ok"))
+    record(results, lines)
     if why_not:
         print(f"  (console log: {logf})")
     return g
@@ -239,6 +375,8 @@ def main() -> int:
         return demo(ap.parse_args())
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--series", required=True, choices=sorted(CASES))
+    ap.add_argument("--variant", default="")
+    ap.add_argument("--kunit", action="store_true", help="also count KUnit results (first case)")
     ap.add_argument("--kernel", required=True)
     ap.add_argument("--initramfs", required=True)
     ap.add_argument("--logdir", required=True)
@@ -246,10 +384,12 @@ def main() -> int:
     ap.add_argument("cases", nargs="*", help="default: all of the series")
     a = ap.parse_args()
     os.makedirs(a.logdir, exist_ok=True)
-    for name in a.cases or CASES[a.series]:
-        if name not in CASES[a.series]:
-            ap.error(f"no case {name} for {a.series}")
-        run_case(a.series, name, a.kernel, a.initramfs, a.logdir, a.results)
+    cases = CASES[a.series][a.variant]
+    for i, name in enumerate(a.cases or cases):
+        if name not in cases:
+            ap.error(f"no case {name} for {a.series} {a.variant}")
+        run_case(a.series, a.variant, name, a.kernel, a.initramfs, a.logdir, a.results,
+                 a.kunit and i == 0)
     return 0
 
 

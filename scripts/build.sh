@@ -8,7 +8,8 @@ usage: ${0##*/} [-h] SERIES [FRAGMENT...]
 
 Builds base + patches/vSERIES in \$NRI_CACHE/build/SERIES[-NAME] (NAME joins the
 extra fragments' names) from allnoconfig + tools/testing/nonroot_initramfs/
-kernel.config + each FRAGMENT, and prints the bzImage's path. Incremental.
+kernel.config + vSERIES.config there + each FRAGMENT, and prints the bzImage's
+path. Incremental.
 USAGE
 }
 case "${1:-}" in
@@ -21,7 +22,10 @@ esac
 series=$1
 shift
 check_series "$series"
-frags=("$TOP/tools/testing/nonroot_initramfs/kernel.config" "$@")
+h=$TOP/tools/testing/nonroot_initramfs
+frags=("$h/kernel.config")
+[ -f "$h/v$series.config" ] && frags+=("$h/v$series.config")
+frags+=("$@")
 name=$series
 for f in "$@"; do
 	[ -f "$f" ] || die "no config fragment $f"

@@ -62,22 +62,58 @@ drift_catches_hand_edit() (
 
 record setup "$TOP/scripts/setup.sh" || true
 mapfile -t kargs < <(kmake_args)
+toolchain_env
 record shellcheck shellcheck -x "$TOP"/scripts/*.sh "$TOP"/tools/testing/nonroot_initramfs/*.sh \
 	"$TOP"/tools/testing/nonroot_initramfs/bundle/*.sh "$TOP/.ci/run" || true
 record python-syntax python3 -m py_compile "$TOP"/scripts/*.py || true
 record initramfs "$TOP/scripts/mkinitramfs.sh" "$CACHE/initramfs.cpio.gz" || true
 
+# Style of what the series adds: checkpatch --strict on every patch, rustfmt on
+# every Rust file it touches. Two checkpatch messages are false positives here:
+# FILE_PATH_CHANGES (rust/ is covered by the RUST entry of MAINTAINERS) and
+# REPEATED_WORD (the "tmpfs tmpfs" of a mountinfo line in the documentation).
+style() (
+	s=$1 t=$CACHE/git/linux-$1
+	rc=0
+	for p in "$TOP/patches/v$s"/*.patch; do
+		case "$p" in *-0000-cover-letter.patch) continue ;; esac
+		"$t/scripts/checkpatch.pl" --strict --no-tree --quiet \
+			--ignore FILE_PATH_CHANGES,REPEATED_WORD "$p" || rc=1
+	done
+	mapfile -t rs < <(git -C "$t" diff --name-only --diff-filter=AM base..series -- '*.rs')
+	if ((${#rs[@]})); then
+		(cd "$t" && "$RUSTFMT" --config-path .rustfmt.toml --edition 2021 --check "${rs[@]}") || rc=1
+	fi
+	exit "$rc"
+)
+
+variants() {
+	case "$1" in
+	6.12) echo "$TOP/tools/testing/nonroot_initramfs/default-on.config" ;;
+	esac
+}
+
 for s in "${series[@]}"; do
 	record "drift-$s" "$TOP/scripts/series.sh" check "$s" || true
 	record "drift-$s-catches-hand-edit" drift_catches_hand_edit "$s" || true
 	if record "build-$s" "$TOP/scripts/build.sh" "$s"; then
+		record "style-$s" style "$s" || true
 		bz=$(tail -n 1 "$run/build-$s.log")
 		record "rustavailable-$s" make -C "$CACHE/git/linux-$s" O="$CACHE/build/$s" \
 			-s "${kargs[@]}" rustavailable || true
-		python3 "$TOP/scripts/boottest.py" --series "$s" --kernel "$bz" \
+		python3 "$TOP/scripts/boottest.py" --series "$s" --kunit --kernel "$bz" \
 			--initramfs "$CACHE/initramfs.cpio.gz" --logdir "$run" \
 			--results "$results" || echo "fail boottest-$s-driver" >>"$results"
 	fi
+	for frag in $(variants "$s"); do
+		v=$(basename "$frag" .config)
+		if record "build-$s-$v" "$TOP/scripts/build.sh" "$s" "$frag"; then
+			bz=$(tail -n 1 "$run/build-$s-$v.log")
+			python3 "$TOP/scripts/boottest.py" --series "$s" --variant "$v" \
+				--kernel "$bz" --initramfs "$CACHE/initramfs.cpio.gz" --logdir "$run" \
+				--results "$results" || echo "fail boottest-$s-$v-driver" >>"$results"
+		fi
+	done
 done
 
 passed=$(grep -c '^pass ' "$results" || true)

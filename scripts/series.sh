@@ -8,7 +8,9 @@ usage: ${0##*/} [-h] tree|export|check SERIES
 
   tree    check out base + git am patches/vSERIES/*.patch as branch "series"
           in the cache's kernel tree (a no-op when it is already there);
-          prints the tree's path
+          prints the tree's path. Work in the tree that is not in the patches
+          is kept on a branch autosave/DATE first. NRI_KEEP_TREE=1: use the
+          tree as it is (for development builds)
   export  write the "series" branch back to patches/vSERIES with git
           format-patch (deterministic: re-exporting gives identical bytes)
   check   drift check: apply the committed patches to a scratch tree, export
@@ -64,21 +66,49 @@ export_to() {
 		"$out"/*-0000-cover-letter.patch
 }
 
+# The primary series' new files are also kept, read-only, at their in-kernel
+# paths in this repository (rust/, fs/, include/, Documentation/), to read and
+# review without a kernel tree. They are generated from the patches.
+MIRROR_SERIES=6.12
+
+# mirror TREE BRANCH OUT: copy the files base..BRANCH adds into OUT.
+mirror() {
+	local t=$1 b=$2 out=$3 f
+	git -C "$t" diff --name-only --diff-filter=A "base..$b" | while read -r f; do
+		mkdir -p "$out/$(dirname "$f")"
+		git -C "$t" show "$b:$f" >"$out/$f"
+	done
+}
+
 case "$cmd" in
 tree)
 	t=$("$TOP/scripts/fetch.sh" "$series")
-	if [ "$(git -C "$t" config nri.stamp || true)" != "$(stamp)" ] ||
-		[ "$(git -C "$t" rev-parse --abbrev-ref HEAD)" != series ] ||
+	if [ -n "${NRI_KEEP_TREE:-}" ]; then
+		log "NRI_KEEP_TREE: using $t as it is"
+	elif [ "$(git -C "$t" config nri.stamp || true)" != "$(stamp)" ] ||
+		[ "$(git -C "$t" rev-parse HEAD)" != "$(git -C "$t" config nri.applied || true)" ] ||
 		[ -n "$(git -C "$t" status --porcelain)" ]; then
+		# Never throw work away: keep whatever is in the tree on a branch.
+		if [ -n "$(git -C "$t" status --porcelain)" ] ||
+			[ "$(git -C "$t" rev-parse HEAD)" != "$(git -C "$t" config nri.applied || true)" ]; then
+			save=autosave/$(date -u +%Y%m%dT%H%M%SZ)
+			git -C "$t" add -A
+			git -C "$t" commit -q --no-verify --allow-empty -m "autosave before make tree"
+			git -C "$t" branch -f "$save" HEAD
+			log "the tree had work not in $pdir: saved as branch $save of $t"
+		fi
 		apply "$t" series
 		git -C "$t" config nri.stamp "$(stamp)"
+		git -C "$t" config nri.applied "$(git -C "$t" rev-parse HEAD)"
 	fi
 	printf '%s\n' "$t"
 	;;
 export)
 	t=$("$TOP/scripts/fetch.sh" "$series")
 	export_to "$t" series "$pdir"
+	[ "$series" != "$MIRROR_SERIES" ] || mirror "$t" series "$TOP"
 	git -C "$t" config nri.stamp "$(stamp)"
+	git -C "$t" config nri.applied "$(git -C "$t" rev-parse HEAD)"
 	log "exported $(patches | wc -l) files to $pdir"
 	;;
 check)
@@ -97,6 +127,13 @@ check)
 	export_to "$scratch/tree" "$b" "$scratch/out"
 	if ! diff -ru "$pdir" "$scratch/out" >&2; then
 		die "patches/v$series has drifted: it does not round-trip (diff above; fix the tree, then 'make export')"
+	fi
+	if [ "$series" = "$MIRROR_SERIES" ] && [ -z "${NRI_PATCHES_DIR:-}" ]; then
+		mirror "$scratch/tree" "$b" "$scratch/mirror"
+		(cd "$scratch/mirror" && find . -type f) | while read -r f; do
+			cmp -s "$scratch/mirror/$f" "$TOP/$f" ||
+				die "$f differs from what patches/v$series adds: edit in the tree, then 'make export'"
+		done
 	fi
 	log "patches/v$series: $(patches | wc -l) files round-trip byte for byte"
 	;;

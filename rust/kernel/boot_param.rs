@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Kernel command-line parameters for built-in code: `__setup` and `early_param`.
+//!
+//! C header: [`include/linux/init.h`](srctree/include/linux/init.h)
+//!
+//! [`setup!`] and [`early_param!`] register a handler for a command-line option the way C's
+//! `__setup()` and `early_param()` do: an entry of `struct obs_kernel_param` in the
+//! `.init.setup` section, with the option's name in `.init.rodata` and a trampoline in
+//! `.init.text`. All of it is discarded with the rest of init memory after boot.
+//!
+//! Differences from C, both deliberate:
+//!
+//! - The handler receives the option's value already split: `None` for a bare `name`,
+//!   `Some(value)` for `name=value`. A `__setup` name is matched by prefix in C, so that
+//!   `name_suffix` reaches a C handler too; here such a token never reaches the handler and is
+//!   left for other handlers and, in the end, for init.
+//! - The handler returns a [`Result`]. `Ok` means the option was consumed. `Err` means it is
+//!   malformed: for [`setup!`] the option is then passed on to init (the kernel lists it as
+//!   unknown), for [`early_param!`] the kernel prints "Malformed early option".
+//!
+//! Handlers run very early (before the memory allocators for [`early_param!`]; for [`setup!`]
+//! before `mm_core_init()` as well): they must not allocate, sleep or take locks. Record the
+//! value and act on it later. Only built-in code can register options: entries in a loadable
+//! module are never seen by the boot parser.
+
+use crate::{
+    bindings,
+    error::{code::EINVAL, Result},
+    ffi::{c_char, c_int},
+    str::CStr,
+};
+
+/// An entry of the boot parser's table: `struct obs_kernel_param` from `include/linux/init.h`.
+///
+/// The C definition is only visible to built-in code (it is under `#ifndef MODULE`), so bindgen
+/// does not see it; this is a mirror, checked at compile time against the C layout rules:
+///
+/// ```c
+/// struct obs_kernel_param {
+///         const char *str;
+///         int (*setup_func)(char *);
+///         int early;
+/// };
+/// ```
+#[repr(C)]
+pub struct Entry {
+    name: *const c_char,
+    setup_func: Option<unsafe extern "C" fn(*mut c_char) -> c_int>,
+    early: c_int,
+}
+
+// Two pointers and an `int`, padded to pointer alignment: 24 bytes on 64-bit, 12 on 32-bit.
+const _: () = {
+    use core::mem::{align_of, offset_of, size_of};
+    assert!(size_of::<Entry>() == 3 * size_of::<usize>());
+    assert!(align_of::<Entry>() == align_of::<usize>());
+    assert!(offset_of!(Entry, name) == 0);
+    assert!(offset_of!(Entry, setup_func) == size_of::<usize>());
+    assert!(offset_of!(Entry, early) == 2 * size_of::<usize>());
+};
+
+// SAFETY: An `Entry` is never modified after it is built, and its pointers refer to immutable
+// statics (the name) and to functions, so sharing it between threads is sound.
+unsafe impl Sync for Entry {}
+
+impl Entry {
+    /// Builds an entry. Used by [`setup!`] and [`early_param!`]; not public API.
+    #[doc(hidden)]
+    pub const fn new(
+        name: &'static [u8],
+        setup_func: unsafe extern "C" fn(*mut c_char) -> c_int,
+        early: bool,
+    ) -> Self {
+        assert!(name.len() > 1 && name[name.len() - 1] == 0);
+        Self {
+            name: name.as_ptr().cast(),
+            setup_func: Some(setup_func),
+            early: early as c_int,
+        }
+    }
+
+    /// The option's name, without a trailing `=`.
+    pub fn name(&self) -> &CStr {
+        // SAFETY: `name` was built by `new` from a `'static`, NUL-terminated byte string.
+        unsafe { CStr::from_char_ptr(self.name) }
+    }
+
+    /// Whether this is an [`early_param!`] entry.
+    pub fn is_early(&self) -> bool {
+        self.early != 0
+    }
+
+    /// Calls the handler as the boot parser does: with what follows the name in the token for
+    /// a [`setup!`] entry (`""`, `"=value"`, ...), with the value for an [`early_param!`] one.
+    /// Returns what the boot parser would get. For tests.
+    ///
+    /// # Safety
+    ///
+    /// Only before init memory is freed: the entry and its handler are init code and data.
+    pub unsafe fn call(&self, arg: &mut [u8]) -> c_int {
+        if arg.last() != Some(&0) {
+            return EINVAL.to_errno();
+        }
+        match self.setup_func {
+            // SAFETY: `arg` is a writable, NUL-terminated string, as the boot parser passes;
+            // by the safety requirements of this function the handler is still there.
+            Some(f) => unsafe { f(arg.as_mut_ptr().cast()) },
+            None => 0,
+        }
+    }
+}
+
+/// Returns `name` as a NUL-terminated array, checking at compile time that it is usable as an
+/// option name. Used by [`setup!`] and [`early_param!`]; not public API.
+#[doc(hidden)]
+pub const fn name_array<const N: usize>(name: &str) -> [u8; N] {
+    let bytes = name.as_bytes();
+    assert!(bytes.len() == N && N > 1, "empty command-line option name");
+    let mut out = [0u8; N];
+    let mut i = 0;
+    while i < N - 1 {
+        let c = bytes[i];
+        assert!(
+            c != b'=' && c != b' ' && c != 0,
+            "a command-line option name has no '=', space or NUL"
+        );
+        out[i] = c;
+        i += 1;
+    }
+    assert!(bytes[N - 1] == 0);
+    out
+}
+
+/// Splits what the boot parser passes to a `__setup` handler. Not public API.
+///
+/// The parser matches `__setup` names by prefix and passes the rest of the token: `""` for the
+/// bare option, `"=value"` for a value, anything else for a longer option that merely starts
+/// with this name. Returns `None` for the last.
+///
+/// # Safety
+///
+/// `rest` must point to a NUL-terminated string that lives for the rest of the init phase.
+#[doc(hidden)]
+pub unsafe fn split_setup_arg<'a>(rest: *const c_char) -> Option<Option<&'a CStr>> {
+    // SAFETY: By the safety requirements of this function.
+    let rest = unsafe { CStr::from_char_ptr(rest) };
+    match rest.as_bytes().first() {
+        None => Some(None),
+        // SAFETY: Skipping the leading `=` keeps the string NUL-terminated and within `rest`.
+        Some(b'=') => Some(Some(unsafe {
+            CStr::from_char_ptr(rest.as_char_ptr().add(1))
+        })),
+        Some(_) => None,
+    }
+}
+
+/// Converts what the boot parser passes to an `early_param` handler. Not public API.
+///
+/// # Safety
+///
+/// `value` must be null or point to a NUL-terminated string that lives for the rest of the init
+/// phase.
+#[doc(hidden)]
+pub unsafe fn early_arg<'a>(value: *const c_char) -> Option<&'a CStr> {
+    if value.is_null() {
+        None
+    } else {
+        // SAFETY: By the safety requirements of this function.
+        Some(unsafe { CStr::from_char_ptr(value) })
+    }
+}
+
+/// Converts a handler's result to what the boot parser expects. Not public API.
+#[doc(hidden)]
+pub fn setup_ret(result: Result, early: bool) -> c_int {
+    match (result, early) {
+        // `__setup`: 1 when the option was handled, 0 to pass it on.
+        (Ok(()), false) => 1,
+        (Err(_), false) => 0,
+        // `early_param`: 0 on success, an error code for a malformed option.
+        (Ok(()), true) => 0,
+        (Err(e), true) => e.to_errno(),
+    }
+}
+
+/// Parses the value of a boolean option like C's `kstrtobool()`, with a bare option meaning
+/// `true`.
+///
+/// `1`, `y`, `Y`, `on` (and any case of them) are `true`; `0`, `n`, `N`, `off` are `false`;
+/// anything else is [`EINVAL`].
+///
+/// # Examples
+///
+/// ```
+/// use kernel::{boot_param::parse_bool, c_str};
+///
+/// assert_eq!(parse_bool(None), Ok(true));
+/// assert_eq!(parse_bool(Some(c_str!("0"))), Ok(false));
+/// assert_eq!(parse_bool(Some(c_str!("on"))), Ok(true));
+/// assert_eq!(parse_bool(Some(c_str!("off"))), Ok(false));
+/// assert!(parse_bool(Some(c_str!("bogus"))).is_err());
+/// assert!(parse_bool(Some(c_str!(""))).is_err());
+/// ```
+pub fn parse_bool(value: Option<&CStr>) -> Result<bool> {
+    let Some(value) = value else {
+        return Ok(true);
+    };
+    let mut res = false;
+    // SAFETY: `value` is NUL-terminated and `res` is a valid place for the result.
+    if unsafe { bindings::kstrtobool(value.as_char_ptr(), &mut res) } != 0 {
+        return Err(EINVAL);
+    }
+    Ok(res)
+}
+
+/// Registers a handler for a kernel command-line option, like C's `__setup()`.
+///
+/// `setup!("name", handler)` calls `handler(None)` for `name` and `handler(Some(value))` for
+/// `name=value`, during `start_kernel()`. The handler is a `fn(Option<&CStr>) -> Result`; see
+/// the [module documentation](self) for what it may do and what its result means. The
+/// generated entry, name and trampoline live in init sections. A handler that uses init data
+/// or init functions must itself be placed in `.init.text`.
+///
+/// # Examples
+///
+/// ```
+/// use core::sync::atomic::{AtomicBool, Ordering};
+/// use kernel::{boot_param::parse_bool, c_str, prelude::*, str::CStr};
+///
+/// static VERBOSE: AtomicBool = AtomicBool::new(false);
+///
+/// fn verbose_setup(value: Option<&CStr>) -> Result {
+///     VERBOSE.store(parse_bool(value)?, Ordering::Relaxed);
+///     Ok(())
+/// }
+/// kernel::setup!("rust_doctest_verbose", verbose_setup);
+///
+/// // What the boot parser passes for `rust_doctest_verbose=1`:
+/// assert_eq!(verbose_setup(Some(c_str!("1"))), Ok(()));
+/// assert!(VERBOSE.load(Ordering::Relaxed));
+/// // `rust_doctest_verbose=maybe` is malformed: it is passed on to init.
+/// assert!(verbose_setup(Some(c_str!("maybe"))).is_err());
+/// ```
+#[macro_export]
+macro_rules! setup {
+    ($name:literal, $handler:path $(,)?) => {
+        $crate::__boot_param!($name, $handler, false);
+    };
+}
+
+/// Registers a handler for an early kernel command-line option, like C's `early_param()`.
+///
+/// Early options are parsed by `parse_early_param()`, before [`setup!`] options and, on most
+/// architectures, before any memory allocator works. The name must match exactly. Otherwise
+/// the same as [`setup!`].
+///
+/// # Examples
+///
+/// ```
+/// use core::sync::atomic::{AtomicU8, Ordering};
+/// use kernel::{c_str, prelude::*, str::CStr};
+///
+/// static LEVEL: AtomicU8 = AtomicU8::new(0);
+///
+/// fn level_setup(value: Option<&CStr>) -> Result {
+///     let level = match value.map(|v| v.as_bytes()) {
+///         Some([d @ b'0'..=b'9']) => d - b'0',
+///         _ => return Err(EINVAL),
+///     };
+///     LEVEL.store(level, Ordering::Relaxed);
+///     Ok(())
+/// }
+/// kernel::early_param!("rust_doctest_level", level_setup);
+///
+/// assert_eq!(level_setup(Some(c_str!("7"))), Ok(()));
+/// assert_eq!(LEVEL.load(Ordering::Relaxed), 7);
+/// assert!(level_setup(None).is_err());
+/// ```
+#[macro_export]
+macro_rules! early_param {
+    ($name:literal, $handler:path $(,)?) => {
+        $crate::__boot_param!($name, $handler, true);
+    };
+}
+
+/// Implementation of [`setup!`] and [`early_param!`].
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __boot_param {
+    ($name:literal, $handler:path, $early:literal) => {
+        const _: () = {
+            const NAME: &str = ::core::concat!($name, "\0");
+
+            #[link_section = ".init.rodata"]
+            static NAME_BYTES: [u8; NAME.len()] = $crate::boot_param::name_array(NAME);
+
+            #[link_section = ".init.text"]
+            unsafe extern "C" fn trampoline(arg: *mut $crate::ffi::c_char) -> $crate::ffi::c_int {
+                let value = if $early {
+                    // SAFETY: `do_early_param()` passes null or the value of the option, a
+                    // NUL-terminated string in the saved command line.
+                    unsafe { $crate::boot_param::early_arg(arg) }
+                } else {
+                    // SAFETY: `obsolete_checksetup()` passes the rest of the token after the
+                    // name, a NUL-terminated string in the saved command line.
+                    match unsafe { $crate::boot_param::split_setup_arg(arg) } {
+                        Some(value) => value,
+                        None => return 0,
+                    }
+                };
+                $crate::boot_param::setup_ret($handler(value), $early)
+            }
+
+            #[used]
+            #[link_section = ".init.setup"]
+            static ENTRY: $crate::boot_param::Entry =
+                $crate::boot_param::Entry::new(&NAME_BYTES, trampoline, $early);
+        };
+    };
+}
