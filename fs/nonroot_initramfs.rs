@@ -472,7 +472,7 @@ mod tests {
     }
 
     #[link_section = ".init.text"]
-    unsafe extern "C" fn switch_succeeds(_test: *mut bindings::kunit) {
+    extern "C" fn switch_succeeds(_test: *mut bindings::kunit) {
         let mut vfs = Fake::default();
         check!(switch_root(&mut vfs, None) == Ok(Options::None));
         check!(vfs.is_switched());
@@ -480,7 +480,7 @@ mod tests {
     }
 
     #[link_section = ".init.text"]
-    unsafe extern "C" fn each_failed_step_is_undone(_test: *mut bindings::kunit) {
+    extern "C" fn each_failed_step_is_undone(_test: *mut bindings::kunit) {
         for step in STEPS {
             let mut vfs = Fake::failing(step);
             let res = switch_root(&mut vfs, None);
@@ -496,7 +496,7 @@ mod tests {
     }
 
     #[link_section = ".init.text"]
-    unsafe extern "C" fn failed_undo_is_reported(_test: *mut bindings::kunit) {
+    extern "C" fn failed_undo_is_reported(_test: *mut bindings::kunit) {
         let mut vfs = Fake {
             fail_undo: Some(Step::Chdir),
             ..Fake::failing(Step::Move)
@@ -514,7 +514,7 @@ mod tests {
     }
 
     #[link_section = ".init.text"]
-    unsafe extern "C" fn options_are_applied(_test: *mut bindings::kunit) {
+    extern "C" fn options_are_applied(_test: *mut bindings::kunit) {
         let mut vfs = Fake::default();
         let mut opts = *b"size=1m,mode=755\0";
         check!(switch_root(&mut vfs, Some(&mut opts)) == Ok(Options::Applied));
@@ -523,7 +523,7 @@ mod tests {
     }
 
     #[link_section = ".init.text"]
-    unsafe extern "C" fn rejected_options_fall_back(_test: *mut bindings::kunit) {
+    extern "C" fn rejected_options_fall_back(_test: *mut bindings::kunit) {
         let mut vfs = Fake {
             reject_options: true,
             ..Default::default()
@@ -576,7 +576,7 @@ mod tests {
     }
 
     #[link_section = ".init.text"]
-    unsafe extern "C" fn entries_are_in_the_c_table(_test: *mut bindings::kunit) {
+    extern "C" fn entries_are_in_the_c_table(_test: *mut bindings::kunit) {
         // If the Rust layout differed from `struct obs_kernel_param`, walking the table with
         // the C stride would not find the entries the macros emitted.
         let setup = find_entry(c_str!("nonroot_initramfs"), false);
@@ -605,7 +605,7 @@ mod tests {
     }
 
     #[link_section = ".init.text"]
-    unsafe extern "C" fn parameter_grammar(_test: *mut bindings::kunit) {
+    extern "C" fn parameter_grammar(_test: *mut bindings::kunit) {
         let saved = ENABLED.load(Ordering::Relaxed);
         // The bare option enables.
         check!(parse(false, b"") == (1, true));

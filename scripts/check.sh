@@ -87,6 +87,20 @@ style() (
 	exit "$rc"
 )
 
+# clippy (CLIPPY=1) on the Rust the series adds, in a build directory of its
+# own, configured like the test kernel's, so the test kernel stays incremental.
+clippy() (
+	s=$1 t=$CACHE/git/linux-$1 out=$CACHE/build/$1-clippy
+	mkdir -p "$out"
+	if ! cmp -s "$CACHE/build/$s/.config" "$out/.config"; then
+		cp "$CACHE/build/$s/.config" "$out/.config"
+		make -C "$t" O="$out" -s "${kargs[@]}" olddefconfig
+	fi
+	mapfile -t objs < <(git -C "$t" diff --name-only --diff-filter=A base..series -- '*.rs' |
+		grep -v '^rust/' | sed 's/\.rs$/.o/')
+	make -C "$t" O="$out" -s "${kargs[@]}" CLIPPY=1 -j"$(nproc)" rust/ "${objs[@]}"
+)
+
 variants() {
 	case "$1" in
 	6.12) echo "$TOP/tools/testing/nonroot_initramfs/default-on.config" ;;
@@ -98,6 +112,10 @@ for s in "${series[@]}"; do
 	record "drift-$s-catches-hand-edit" drift_catches_hand_edit "$s" || true
 	if record "build-$s" "$TOP/scripts/build.sh" "$s"; then
 		record "style-$s" style "$s" || true
+		# Only where the series has Rust to check.
+		if git -C "$CACHE/git/linux-$s" diff --name-only base..series -- '*.rs' | grep -q .; then
+			record "clippy-$s" clippy "$s" || true
+		fi
 		bz=$(tail -n 1 "$run/build-$s.log")
 		record "rustavailable-$s" make -C "$CACHE/git/linux-$s" O="$CACHE/build/$s" \
 			-s "${kargs[@]}" rustavailable || true
