@@ -68,6 +68,11 @@ static OPTIONS: [AtomicU8; OPTIONS_MAX] = [const { AtomicU8::new(0) }; OPTIONS_M
 #[link_section = ".init.data"]
 static OPTIONS_LEN: AtomicUsize = AtomicUsize::new(0);
 
+/// Whether the switch happened, for the KUnit test of the final mount state.
+#[cfg(CONFIG_NONROOT_INITRAMFS_KUNIT_TEST)]
+#[link_section = ".init.data"]
+static SWITCHED: AtomicBool = AtomicBool::new(false);
+
 /// Copies `initramfs_options=`. `fs/namespace.c` handles the option itself; an early parameter
 /// of the same name sees it first and leaves it to that handler.
 #[link_section = ".init.text"]
@@ -290,6 +295,8 @@ pub extern "C" fn nonroot_initramfs_init() {
     };
     match switch_root(&mut InitVfs, options) {
         Ok(opts) => {
+            #[cfg(CONFIG_NONROOT_INITRAMFS_KUNIT_TEST)]
+            SWITCHED.store(true, Ordering::Relaxed);
             if let Options::Rejected(e) = opts {
                 pr_warn!(
                     "tmpfs rejected initramfs_options= ({:?}), mounted with the defaults\n",
@@ -627,8 +634,34 @@ mod tests {
         ENABLED.store(saved, Ordering::Relaxed);
     }
 
+    /// KUnit runs after `populate_rootfs()`, in a kernel thread sharing the boot task's
+    /// `fs_struct`: it sees the final root.
+    #[link_section = ".init.text"]
+    extern "C" fn final_mount_state(_test: *mut bindings::kunit) {
+        // SAFETY: An all-zero `struct nonroot_initramfs_root` is valid: null, false, 0.
+        let mut root: bindings::nonroot_initramfs_root = unsafe { core::mem::zeroed() };
+        // SAFETY: `root` is valid for writes; we run before init memory is freed.
+        unsafe { bindings::nonroot_initramfs_describe_root(&mut root) };
+        check!(!root.fstype.is_null());
+        if root.fstype.is_null() {
+            return;
+        }
+        // SAFETY: `fstype` is the name of a registered file system type, a static string.
+        let fstype = unsafe { CStr::from_char_ptr(root.fstype) };
+        if SWITCHED.load(Ordering::Relaxed) {
+            // The root is the tmpfs, mounted on rootfs, which holds only the empty `/root`.
+            check!(is(fstype, c_str!("tmpfs")));
+            check!(!root.is_rootfs && root.parent_is_rootfs);
+            check!(root.rootfs_entries == 1 && root.rootfs_root_empty);
+        } else {
+            // The root is rootfs, holding the initramfs.
+            check!(root.is_rootfs && !root.parent_is_rootfs);
+            check!(root.rootfs_entries > 1);
+        }
+    }
+
     #[link_section = ".init.data"]
-    static mut CASES: [bindings::kunit_case; 8] = [
+    static mut CASES: [bindings::kunit_case; 9] = [
         kunit_case(c_str!("switch_succeeds"), switch_succeeds),
         kunit_case(
             c_str!("each_failed_step_is_undone"),
@@ -645,6 +678,7 @@ mod tests {
             entries_are_in_the_c_table,
         ),
         kunit_case(c_str!("parameter_grammar"), parameter_grammar),
+        kunit_case(c_str!("final_mount_state"), final_mount_state),
         kunit_case_null(),
     ];
 

@@ -75,10 +75,11 @@ record initramfs "$TOP/scripts/mkinitramfs.sh" "$CACHE/initramfs.cpio.gz" || tru
 style() (
 	s=$1 t=$CACHE/git/linux-$1
 	rc=0
+	# From the kernel tree: checkpatch reads its surroundings (MAINTAINERS, ...).
 	for p in "$TOP/patches/v$s"/*.patch; do
 		case "$p" in *-0000-cover-letter.patch) continue ;; esac
-		"$t/scripts/checkpatch.pl" --strict --no-tree --quiet \
-			--ignore FILE_PATH_CHANGES,REPEATED_WORD "$p" || rc=1
+		(cd "$t" && ./scripts/checkpatch.pl --strict --quiet \
+			--ignore FILE_PATH_CHANGES,REPEATED_WORD "$p") || rc=1
 	done
 	mapfile -t rs < <(git -C "$t" diff --name-only --diff-filter=AM base..series -- '*.rs')
 	if ((${#rs[@]})); then

@@ -23,6 +23,19 @@ int __init nonroot_initramfs_umount(const char *path);
 int __init nonroot_initramfs_chdir(const char *path);
 int __init nonroot_initramfs_move_mount(const char *from, const char *to);
 int __init nonroot_initramfs_chroot(const char *path);
+
+#ifdef CONFIG_NONROOT_INITRAMFS_KUNIT_TEST
+/* The mount tree as the boot task sees it, for the KUnit test. */
+struct nonroot_initramfs_root {
+	const char *fstype;		/* file system type of the root */
+	bool is_rootfs;			/* the root is rootfs itself */
+	bool parent_is_rootfs;		/* the root is mounted on rootfs */
+	unsigned int rootfs_entries;	/* entries in rootfs's root directory */
+	bool rootfs_root_empty;		/* one of them is "root", an empty directory */
+};
+
+void __init nonroot_initramfs_describe_root(struct nonroot_initramfs_root *info);
+#endif
 #else
 static inline void nonroot_initramfs_init(void) { }
 #endif
