@@ -124,6 +124,7 @@ for s in "${series[@]}"; do
 			--initramfs "$CACHE/initramfs.cpio.gz" --logdir "$run" \
 			--results "$results" || echo "fail boottest-$s-driver" >>"$results"
 	fi
+	"$TOP/scripts/bisect.sh" "$s" "$results" "$run" || echo "fail bisect-$s-driver" >>"$results"
 	for frag in $(variants "$s"); do
 		v=$(basename "$frag" .config)
 		if record "build-$s-$v" "$TOP/scripts/build.sh" "$s" "$frag"; then
@@ -137,6 +138,7 @@ done
 
 passed=$(grep -c '^pass ' "$results" || true)
 failed=$(grep -c '^fail ' "$results" || true)
+skipped=$(grep -c '^skip ' "$results" || true)
 echo "results: $results; $((SECONDS - start)) s"
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Every patch of a series builds and boots on its own: build each commit of
+# base..series in a worktree of its own and boot it with nonroot_initramfs.
+set -euo pipefail
+
+usage() {
+	cat <<USAGE
+usage: ${0##*/} [-h] SERIES RESULTS LOGDIR
+
+Appends one "pass|fail|skip NAME" line per patch to RESULTS. A series whose
+patches, config and scripts are unchanged since a bisect that passed is
+reported as skipped, not run again (NRI_BISECT_FORCE=1 runs it anyway).
+USAGE
+}
+case "${1:-}" in
+-h | --help) usage; exit 0 ;;
+esac
+[ $# = 3 ] || { usage >&2; exit 2; }
+
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+series=$1 results=$2 logdir=$3
+check_series "$series"
+t=$("$TOP/scripts/series.sh" tree "$series")
+wt=$CACHE/git/linux-$series-bisect
+out=$CACHE/build/$series-bisect
+h=$TOP/tools/testing/nonroot_initramfs
+mkdir -p "$logdir"
+
+# result pass|fail|skip NAME TEXT: one line in RESULTS, one on the terminal.
+result() {
+	echo "$1 $2: $3" >>"$results"
+	echo "${1^^}: $2: $3"
+}
+
+stamp=$(cat "$TOP/patches/v$series"/*.patch "$h"/*.config "$TOP/scripts/build.sh" \
+	"$TOP/scripts/bisect.sh" "$TOP/scripts/pins" | sha256sum | cut -d' ' -f1)
+mapfile -t commits < <(git -C "$t" rev-list --reverse base..series)
+if ((${#commits[@]} < 2)); then
+	log "$series: ${#commits[@]} patch(es): the build of the whole series covers it"
+	exit 0
+fi
+if [ -z "${NRI_BISECT_FORCE:-}" ] && [ "$(cat "$out.passed" 2>/dev/null || true)" = "$stamp" ]; then
+	for i in "${!commits[@]}"; do
+		result skip "bisect-$series-patch-$((i + 1))" "unchanged since it passed"
+	done
+	exit 0
+fi
+rm -f "$out.passed"
+
+[ -d "$wt" ] || git -C "$t" worktree add -q --detach "$wt" base
+frags=("$h/kernel.config")
+[ -f "$h/v$series.config" ] && frags+=("$h/v$series.config")
+ok=1
+for i in "${!commits[@]}"; do
+	c=${commits[$i]} n=bisect-$series-patch-$((i + 1))
+	git -C "$wt" checkout -q --detach "$c"
+	what=$(git -C "$t" log -1 --format=%s "$c")
+	# Configure each commit afresh: the options a patch adds exist from it on.
+	rm -f "$out/.nri-config"
+	if ! NRI_TREE=$wt NRI_OUT=$out NRI_CONFIG_LENIENT=1 \
+		"$TOP/scripts/build.sh" "$series" >"$logdir/$n-build.log" 2>&1; then
+		result fail "$n" "'$what' does not build (log: $logdir/$n-build.log)"
+		ok=0
+		continue
+	fi
+	"$TOP/scripts/boot.sh" "$out/arch/x86/boot/bzImage" "$CACHE/initramfs.cpio.gz" \
+		"$logdir/$n-boot.log" nonroot_initramfs || true
+	why=
+	grep -q '^NRI: done' "$logdir/$n-boot.log" || why="does not boot to the end of /init"
+	if [ -z "$why" ] && git -C "$wt" cat-file -e "$c:fs/nonroot_initramfs.rs" 2>/dev/null &&
+		! grep -qE '^NRI: mountinfo [0-9]+ [0-9]+ [0-9:]+ / / .* - tmpfs ' "$logdir/$n-boot.log"; then
+		why="boots, but nonroot_initramfs did not put / on a tmpfs"
+	fi
+	if [ -z "$why" ] && grep -qE 'not ok [0-9]+ ' "$logdir/$n-boot.log"; then
+		why="a KUnit case failed"
+	fi
+	if [ -n "$why" ]; then
+		result fail "$n" "'$what' $why (log: $logdir/$n-boot.log)"
+		ok=0
+	else
+		result pass "$n" "'$what' builds and boots"
+	fi
+done
+[ "$ok" = 0 ] || echo "$stamp" >"$out.passed"
