@@ -85,7 +85,9 @@ fn initramfs_options_early(value: Option<&CStr>) -> Result {
     for (slot, &b) in OPTIONS.iter().zip(value) {
         slot.store(b, Ordering::Relaxed);
     }
-    OPTIONS[value.len()].store(0, Ordering::Relaxed);
+    if let Some(nul) = OPTIONS.get(value.len()) {
+        nul.store(0, Ordering::Relaxed);
+    }
     OPTIONS_LEN.store(value.len(), Ordering::Relaxed);
     Ok(())
 }
@@ -286,12 +288,16 @@ pub extern "C" fn nonroot_initramfs_init() {
             );
             None
         }
-        len => {
-            for (b, slot) in buf.iter_mut().zip(&OPTIONS[..len]) {
-                *b = slot.load(Ordering::Relaxed);
+        // `buf` is zeroed, so `dst` ends in a NUL.
+        len => match (buf.get_mut(..=len), OPTIONS.get(..len)) {
+            (Some(dst), Some(src)) => {
+                for (b, slot) in dst.iter_mut().zip(src) {
+                    *b = slot.load(Ordering::Relaxed);
+                }
+                Some(dst)
             }
-            Some(&mut buf[..=len])
-        }
+            _ => None,
+        },
     };
     match switch_root(&mut InitVfs, options) {
         Ok(opts) => {

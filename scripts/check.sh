@@ -19,6 +19,7 @@ esac
 series=("$@")
 ((${#series[@]})) || series=(6.12 7.3)
 for s in "${series[@]}"; do check_series "$s"; done
+lock_cache
 
 run=$CACHE/runs/$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$run"

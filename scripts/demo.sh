@@ -18,6 +18,7 @@ esac
 . "$(dirname "$0")/lib.sh"
 series=${1:-6.12}
 check_series "$series"
+lock_cache
 "$TOP/scripts/setup.sh"
 bz=$("$TOP/scripts/build.sh" "$series" | tail -n 1)
 "$TOP/scripts/mkinitramfs.sh" "$CACHE/initramfs.cpio.gz"

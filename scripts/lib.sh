@@ -9,6 +9,17 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${NRI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nonroot-initramfs}
 TOOLS=$CACHE/tools
 
+# lock_cache: hold the cache for this process and its children. Two runs that
+# share a cache (make check, make demo) would race on the trees and builds.
+lock_cache() {
+	mkdir -p "$CACHE"
+	exec 9>"$CACHE/.lock"
+	if ! flock -n 9; then
+		log "waiting for another run that uses $CACHE"
+		flock 9
+	fi
+}
+
 log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
 die() { printf '%s: error: %s\n' "${0##*/}" "$*" >&2; exit 1; }
 
