@@ -49,8 +49,6 @@ fi
 rm -f "$out.passed"
 
 [ -d "$wt" ] || git -C "$t" worktree add -q --detach "$wt" base
-frags=("$h/kernel.config")
-[ -f "$h/v$series.config" ] && frags+=("$h/v$series.config")
 ok=1
 for i in "${!commits[@]}"; do
 	c=${commits[$i]} n=bisect-$series-patch-$((i + 1))

@@ -47,6 +47,7 @@ class Guest:
     done: bool = False
     cmdline: str = ""
     mounts: list = dataclasses.field(default_factory=list)
+    mountinfo: list = dataclasses.field(default_factory=list)
     root_entries: list = dataclasses.field(default_factory=list)
     pivot_rc: int = -1
     pivot_out: str = ""
@@ -100,6 +101,7 @@ def parse(log: str, exit_status: int) -> Guest:
         elif key == "cmdline":
             g.cmdline = rest
         elif key == "mountinfo":
+            g.mountinfo.append(rest)
             g.mounts.append(Mount.parse(rest))
         elif key == "root-entries":
             g.root_entries = rest.split()
@@ -130,15 +132,21 @@ def root_is_absolute_rootfs(g: Guest) -> str:
     return ""
 
 
-def root_is_rootfs_on_nullfs(g: Guest) -> str:
+def root_on_hidden_parent(g: Guest, fstype: str, parent=None) -> str:
+    """/ is FSTYPE mounted on another mount (PARENT, if given) that is not visible."""
     r = g.root_mount()
     if r is None:
         return "no mount at / in mountinfo"
-    if r.fstype != "rootfs" or r.mnt_id == r.parent:
-        return f"/ is {r.fstype} (id {r.mnt_id}, parent {r.parent}), want rootfs below another mount"
+    if r.fstype != fstype or r.mnt_id == r.parent or parent not in (None, r.parent):
+        want = f"mount {parent}" if parent is not None else "another mount"
+        return f"/ is {r.fstype} (id {r.mnt_id}, parent {r.parent}), want {fstype} on {want}"
     if any(m.mnt_id == r.parent for m in g.mounts):
-        return f"the parent of / (id {r.parent}) is visible: not the hidden nullfs"
+        return f"the parent of / (id {r.parent}) is visible"
     return ""
+
+
+def root_is_rootfs_on_nullfs(g: Guest) -> str:
+    return root_on_hidden_parent(g, "rootfs")
 
 
 def pivot_root_fails_einval(g: Guest) -> str:
@@ -165,6 +173,14 @@ def crun_runs(g: Guest) -> str:
     if g.crun_rc != 0 or not g.container_done:
         return f"crun rc={g.crun_rc}: {out}"
     return ""
+
+
+def boot(kernel, initramfs, logf, args) -> Guest:
+    """Boot KERNEL with ARGS, console log to LOGF, and parse what the guest said."""
+    st = subprocess.run([os.path.join(TOP, "scripts/boot.sh"), kernel, initramfs,
+                         logf, *args]).returncode
+    with open(logf, errors="replace") as f:
+        return parse(f.read(), st)
 
 
 def ktap(log: str) -> dict:
@@ -195,23 +211,18 @@ def log_lines(g: Guest, pattern: str) -> list:
 
 
 def stock_mount_table(g: Guest) -> str:
-    want = open(os.path.join(TOP, "tools/testing/nonroot_initramfs/stock-6.12.mountinfo")).read().split("\n")
-    have = [l for l in g.log.splitlines() if l.startswith("NRI: mountinfo ")]
-    have = [l[len("NRI: mountinfo "):] for l in have]
-    want = [l for l in want if l]
-    if have != want:
-        return f"mountinfo {have}, stock kernel had {want}"
+    with open(os.path.join(TOP, "tools/testing/nonroot_initramfs/stock-6.12.mountinfo")) as f:
+        want = [l for l in f.read().split("\n") if l]
+    if g.mountinfo != want:
+        return f"mountinfo {g.mountinfo}, stock kernel had {want}"
     return ""
 
 
 def root_is_tmpfs_on_rootfs(g: Guest) -> str:
-    r = g.root_mount()
-    if r is None:
-        return "no mount at / in mountinfo"
-    if r.fstype != "tmpfs" or r.mnt_id == r.parent or r.parent != 1:
-        return f"/ is {r.fstype} (id {r.mnt_id}, parent {r.parent}), want tmpfs on mount 1 (rootfs)"
-    if any(m.mnt_id == r.parent for m in g.mounts):
-        return "rootfs (the parent of /) is reachable"
+    # rootfs is mount 1, and hidden below the tmpfs.
+    why = root_on_hidden_parent(g, "tmpfs", parent=1)
+    if why:
+        return why
     # Everything the initramfs holds is in the tmpfs: /init is there.
     if "init" not in g.root_entries:
         return f"/init is not in the root: {g.root_entries}"
@@ -308,10 +319,7 @@ def run_case(series, variant, name, kernel, initramfs, logdir, results, kunit):
     args, checks = CASES[series][variant][name]
     case = "-".join(x for x in ("boot", series, variant, name) if x)
     logf = os.path.join(logdir, case + ".log")
-    st = subprocess.run([os.path.join(TOP, "scripts/boot.sh"), kernel, initramfs,
-                         logf, *args]).returncode
-    with open(logf, errors="replace") as f:
-        g = parse(f.read(), st)
+    g = boot(kernel, initramfs, logf, args)
     why_not = g.crashed()
     lines = [(f"{case}: guest booted and reported", why_not)]
     for check in checks:
@@ -357,10 +365,8 @@ def demo(a) -> int:
     for title, args in (("without nonroot_initramfs", []),
                         ("with nonroot_initramfs", ["nonroot_initramfs"])):
         logf = os.path.join(a.logdir, "demo-" + ("with" if args else "without") + ".log")
-        st = subprocess.run([os.path.join(TOP, "scripts/boot.sh"), a.kernel,
-                             a.initramfs, logf, *args]).returncode
-        with open(logf, errors="replace") as f:
-            cols.append([title, "-" * len(title)] + summary(parse(f.read(), st)))
+        g = boot(a.kernel, a.initramfs, logf, args)
+        cols.append([title, "-" * len(title)] + summary(g))
     w = max(len(x) for x in cols[0]) + 3
     for left, right in zip(cols[0], cols[1]):
         print(f"{left:<{w}}{right}")

@@ -69,6 +69,11 @@ record shellcheck shellcheck -x "$TOP"/scripts/*.sh "$TOP"/tools/testing/nonroot
 record python-syntax python3 -m py_compile "$TOP"/scripts/*.py || true
 record initramfs "$TOP/scripts/mkinitramfs.sh" "$CACHE/initramfs.cpio.gz" || true
 
+# series_rs SERIES [FILTER]: the Rust files base..series adds (A) or touches (AM).
+series_rs() {
+	git -C "$CACHE/git/linux-$1" diff --name-only --diff-filter="${2:-AM}" base..series -- '*.rs'
+}
+
 # Style of what the series adds: checkpatch --strict on every patch, rustfmt on
 # every Rust file it touches. Two checkpatch messages are false positives here:
 # FILE_PATH_CHANGES (rust/ is covered by the RUST entry of MAINTAINERS) and
@@ -82,7 +87,7 @@ style() (
 		(cd "$t" && ./scripts/checkpatch.pl --strict --quiet \
 			--ignore FILE_PATH_CHANGES,REPEATED_WORD "$p") || rc=1
 	done
-	mapfile -t rs < <(git -C "$t" diff --name-only --diff-filter=AM base..series -- '*.rs')
+	mapfile -t rs < <(series_rs "$s")
 	if ((${#rs[@]})); then
 		(cd "$t" && "$RUSTFMT" --config-path .rustfmt.toml --edition 2021 --check "${rs[@]}") || rc=1
 	fi
@@ -98,8 +103,7 @@ clippy() (
 		cp "$CACHE/build/$s/.config" "$out/.config"
 		make -C "$t" O="$out" -s "${kargs[@]}" olddefconfig
 	fi
-	mapfile -t objs < <(git -C "$t" diff --name-only --diff-filter=A base..series -- '*.rs' |
-		grep -v '^rust/' | sed 's/\.rs$/.o/')
+	mapfile -t objs < <(series_rs "$s" A | grep -v '^rust/' | sed 's/\.rs$/.o/')
 	make -C "$t" O="$out" -s "${kargs[@]}" CLIPPY=1 -j"$(nproc)" rust/ "${objs[@]}"
 )
 
@@ -115,7 +119,7 @@ for s in "${series[@]}"; do
 	if record "build-$s" "$TOP/scripts/build.sh" "$s"; then
 		record "style-$s" style "$s" || true
 		# Only where the series has Rust to check.
-		if git -C "$CACHE/git/linux-$s" diff --name-only base..series -- '*.rs' | grep -q .; then
+		if series_rs "$s" | grep -q .; then
 			record "clippy-$s" clippy "$s" || true
 		fi
 		bz=$(tail -n 1 "$run/build-$s.log")
