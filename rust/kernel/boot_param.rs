@@ -12,7 +12,9 @@
 //! Differences from C, both deliberate:
 //!
 //! - The handler receives the option's value already split: `None` for a bare `name`,
-//!   `Some(value)` for `name=value`. A `__setup` name is matched by prefix in C, so that
+//!   `Some(value)` for `name=value`. It only borrows the value: the string is valid for the
+//!   duration of the call, not longer (it may be in init memory, or in a temporary copy of the
+//!   command line). Copy what must be kept. A `__setup` name is matched by prefix in C, so that
 //!   `name_suffix` reaches a C handler too; here such a token never reaches the handler and is
 //!   left for other handlers and, in the end, for init.
 //! - The handler returns a [`Result`]. `Ok` means the option was consumed. `Err` means it is
@@ -25,7 +27,6 @@
 //! module are never seen by the boot parser.
 
 use crate::{
-    bindings,
     error::{code::EINVAL, Result},
     ffi::{c_char, c_int},
     str::CStr,
@@ -140,7 +141,8 @@ pub const fn name_array<const N: usize>(name: &str) -> [u8; N] {
 ///
 /// # Safety
 ///
-/// `rest` must point to a NUL-terminated string that lives for the rest of the init phase.
+/// `rest` must point to a NUL-terminated string that is valid for reads, and not written to,
+/// for `'a`.
 #[doc(hidden)]
 pub unsafe fn split_setup_arg<'a>(rest: *const c_char) -> Option<Option<&'a CStr>> {
     // SAFETY: By the safety requirements of this function.
@@ -159,8 +161,8 @@ pub unsafe fn split_setup_arg<'a>(rest: *const c_char) -> Option<Option<&'a CStr
 ///
 /// # Safety
 ///
-/// `value` must be null or point to a NUL-terminated string that lives for the rest of the init
-/// phase.
+/// `value` must be null or point to a NUL-terminated string that is valid for reads, and not
+/// written to, for `'a`.
 #[doc(hidden)]
 pub unsafe fn early_arg<'a>(value: *const c_char) -> Option<&'a CStr> {
     if value.is_null() {
@@ -184,11 +186,17 @@ pub fn setup_ret(result: Result, early: bool) -> c_int {
     }
 }
 
-/// Parses the value of a boolean option like C's `kstrtobool()`, with a bare option meaning
-/// `true`.
+/// Parses the value of a boolean option, with a bare option meaning `true`.
 ///
-/// `1`, `y`, `Y`, `on` (and any case of them) are `true`; `0`, `n`, `N`, `off` are `false`;
-/// anything else is [`EINVAL`].
+/// Exactly these values are accepted, in any mix of upper and lower case:
+///
+/// - `true`: `1`, `y`, `yes`, `on`, `true`;
+/// - `false`: `0`, `n`, `no`, `off`, `false`.
+///
+/// Anything else is [`EINVAL`], the empty value (`name=`) included. Every accepted value means
+/// what C's `kstrtobool()` makes of it, but `kstrtobool()` reads only the first one or two
+/// characters, so that it takes `default` for `false` and `yolo` for `true`; here those are
+/// errors, for the caller to report.
 ///
 /// # Examples
 ///
@@ -197,30 +205,40 @@ pub fn setup_ret(result: Result, early: bool) -> c_int {
 ///
 /// assert_eq!(parse_bool(None), Ok(true));
 /// assert_eq!(parse_bool(Some(c_str!("0"))), Ok(false));
-/// assert_eq!(parse_bool(Some(c_str!("on"))), Ok(true));
-/// assert_eq!(parse_bool(Some(c_str!("off"))), Ok(false));
-/// assert!(parse_bool(Some(c_str!("bogus"))).is_err());
+/// assert_eq!(parse_bool(Some(c_str!("On"))), Ok(true));
+/// assert_eq!(parse_bool(Some(c_str!("OFF"))), Ok(false));
+/// assert_eq!(parse_bool(Some(c_str!("yes"))), Ok(true));
+/// assert_eq!(parse_bool(Some(c_str!("False"))), Ok(false));
+/// // kstrtobool() would take these for `false` and `true`.
+/// assert!(parse_bool(Some(c_str!("default"))).is_err());
+/// assert!(parse_bool(Some(c_str!("yolo"))).is_err());
+/// assert!(parse_bool(Some(c_str!("2"))).is_err());
 /// assert!(parse_bool(Some(c_str!(""))).is_err());
 /// ```
 pub fn parse_bool(value: Option<&CStr>) -> Result<bool> {
     let Some(value) = value else {
         return Ok(true);
     };
-    let mut res = false;
-    // SAFETY: `value` is NUL-terminated and `res` is a valid place for the result.
-    if unsafe { bindings::kstrtobool(value.as_char_ptr(), &mut res) } != 0 {
-        return Err(EINVAL);
+    const TRUE: [&[u8]; 5] = [b"1", b"y", b"yes", b"on", b"true"];
+    const FALSE: [&[u8]; 5] = [b"0", b"n", b"no", b"off", b"false"];
+    let v = value.as_bytes();
+    if TRUE.iter().any(|t| t.eq_ignore_ascii_case(v)) {
+        Ok(true)
+    } else if FALSE.iter().any(|f| f.eq_ignore_ascii_case(v)) {
+        Ok(false)
+    } else {
+        Err(EINVAL)
     }
-    Ok(res)
 }
 
 /// Registers a handler for a kernel command-line option, like C's `__setup()`.
 ///
 /// `setup!("name", handler)` calls `handler(None)` for `name` and `handler(Some(value))` for
-/// `name=value`, during `start_kernel()`. The handler is a `fn(Option<&CStr>) -> Result`; see
-/// the [module documentation](self) for what it may do and what its result means. The
-/// generated entry, name and trampoline live in init sections. A handler that uses init data
-/// or init functions must itself be placed in `.init.text`.
+/// `name=value`, during `start_kernel()`. The handler is a `for<'a> fn(Option<&'a CStr>) ->
+/// Result`: it borrows the value for the call only; see the [module documentation](self) for
+/// what it may do and what its result means. The generated entry, name and trampoline live in
+/// init sections. A handler that uses init data or init functions must itself be placed in
+/// `.init.text`.
 ///
 /// # Examples
 ///
@@ -241,6 +259,20 @@ pub fn parse_bool(value: Option<&CStr>) -> Result<bool> {
 /// assert!(VERBOSE.load(Ordering::Relaxed));
 /// // `rust_doctest_verbose=maybe` is malformed: it is passed on to init.
 /// assert!(verbose_setup(Some(c_str!("maybe"))).is_err());
+/// ```
+///
+/// A handler cannot keep the value: it is only borrowed for the call. This does not compile
+/// ("one type is more general than the other"; the kernel's doctests cannot express
+/// `compile_fail`):
+///
+/// ```ignore
+/// use kernel::{prelude::*, str::CStr};
+///
+/// fn keep(value: Option<&'static CStr>) -> Result {
+///     let _kept: Option<&'static CStr> = value;
+///     Ok(())
+/// }
+/// kernel::setup!("rust_doctest_keep", keep);
 /// ```
 #[macro_export]
 macro_rules! setup {
@@ -292,6 +324,11 @@ macro_rules! __boot_param {
         const _: () = {
             const NAME: &str = ::core::concat!($name, "\0");
 
+            // The handler may only borrow the value: it is valid for the call, no longer.
+            const HANDLER: for<'a> fn(
+                ::core::option::Option<&'a $crate::str::CStr>,
+            ) -> $crate::error::Result = $handler;
+
             #[link_section = ".init.rodata"]
             static NAME_BYTES: [u8; NAME.len()] = $crate::boot_param::name_array(NAME);
 
@@ -299,17 +336,19 @@ macro_rules! __boot_param {
             unsafe extern "C" fn trampoline(arg: *mut $crate::ffi::c_char) -> $crate::ffi::c_int {
                 let value = if $early {
                     // SAFETY: `do_early_param()` passes null or the value of the option, a
-                    // NUL-terminated string in the saved command line.
+                    // NUL-terminated string in its copy of the command line that stays valid
+                    // and unchanged during this call; the value does not outlive the call.
                     unsafe { $crate::boot_param::early_arg(arg) }
                 } else {
                     // SAFETY: `obsolete_checksetup()` passes the rest of the token after the
-                    // name, a NUL-terminated string in the saved command line.
+                    // name, a NUL-terminated string in the command line being parsed that stays
+                    // valid and unchanged during this call; the value does not outlive the call.
                     match unsafe { $crate::boot_param::split_setup_arg(arg) } {
                         Some(value) => value,
                         None => return 0,
                     }
                 };
-                $crate::boot_param::setup_ret($handler(value), $early)
+                $crate::boot_param::setup_ret(HANDLER(value), $early)
             }
 
             #[used]
