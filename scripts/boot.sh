@@ -8,6 +8,14 @@ usage() {
 	cat <<USAGE
 usage: ${0##*/} [-h] BZIMAGE INITRAMFS LOG [KERNEL-ARG...]
 
+INITRAMFS "-" or "" boots without an initrd. NRI_QEMU_OPTS adds QEMU options
+(split at white space), e.g. "-drive file=IMG,if=virtio,format=raw,snapshot=on".
+
+vng appends an init= of its own (a path on the host) after the KERNEL-ARGs, and
+the kernel keeps the last init=. When a KERNEL-ARG is init=..., boot.sh hands
+QEMU the complete command line itself, as a last -append that QEMU takes over
+vng's: console, log level, panic options, rdinit=/init, the KERNEL-ARGs.
+
 Exit status: 0 when the VM exited by itself, 124 on timeout (NRI_BOOT_TIMEOUT
 seconds, default 300), otherwise virtme-ng's. The log is written either way.
 USAGE
@@ -20,7 +28,9 @@ esac
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 toolchain_env
-bz=$(realpath "$1") initrd=$(realpath "$2") logf=$3
+bz=$(realpath "$1") logf=$3
+initrd=
+case "$2" in "" | -) ;; *) initrd=$(realpath "$2") ;; esac
 shift 3
 [ -x "$VNG" ] || "$TOP/scripts/setup.sh" >&2
 # vng runs its helpers (virtme-run) from PATH.
@@ -28,14 +38,28 @@ PATH=$(dirname "$VNG"):$PATH
 
 # vng asks for a quiet console and a 9p root (rootfstype=9p, which also makes
 # rootfs a ramfs). Undo both: full kernel log, and rootfs as on a machine that
-# boots with no root= at all (a tmpfs).
+# boots with no root= at all (a tmpfs). rdinit= comes before the caller's
+# arguments, which may name another one (the kernel keeps the last).
 args=("console=ttyS0" "loglevel=7" "rootfstype=tmpfs" "panic=-1" "oops=panic"
-	"panic_on_warn=1" "$@")
+	"panic_on_warn=1" "rdinit=/init" "$@")
+qemu=(-no-reboot)
+[ -z "$initrd" ] || qemu+=(-initrd "$initrd")
+read -ra extra <<<"${NRI_QEMU_OPTS:-}"
+qemu+=("${extra[@]}")
+for a in "$@"; do
+	case "$a" in
+	init=*)
+		# vng passes --qemu-opts through a shell: quote the command line once.
+		case "${args[*]}" in *"'"*) die "a kernel argument contains a single quote" ;; esac
+		qemu+=(-append "'${args[*]}'")
+		break
+		;;
+	esac
+done
 rc=0
 # virtme-ng wants a terminal-less stdin it can ignore and a writable HOME.
 timeout --foreground -k 10 "${NRI_BOOT_TIMEOUT:-300}" \
 	"$VNG" --run "$bz" --disable-kvm --skip-modules --cpus 1 --memory 512M \
-	--append "${args[*]}" --append rdinit=/init \
-	--qemu-opts "-initrd $initrd -no-reboot" \
+	--append "${args[*]}" --qemu-opts="${qemu[*]}" \
 	</dev/null >"$logf" 2>&1 || rc=$?
 exit "$rc"

@@ -6,6 +6,13 @@ and check it against what the case expects.
 Each check prints one line, "PASS: <case>: <check>" or "FAIL: <case>: <check>:
 <why>", and is appended to the results file (--results) for the summary.
 A guest that crashed, hung or reported nothing fails every check of its case.
+The last thing every guest does is read KUnit's results back from debugfs:
+what happens from there on is judged by the check kunit_debugfs_readable alone.
+
+Cases may boot other media than the test initramfs (no initrd, one without
+/init, one with a 300 MiB file, one with a bootconfig, an ext4 disk): built
+and cached by scripts/mkmedia.sh. Run some cases by name (positional), or
+"list" them.
 """
 import argparse
 import dataclasses
@@ -13,6 +20,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -38,40 +46,104 @@ class Mount:
                      g[1] if len(g) > 1 else "", g[2] if len(g) > 2 else "")
 
 
+# What a kernel log must not contain.
+# What a kernel prints when something went wrong: panics, oopses, WARN()s
+# (fatal with panic_on_warn=1), KASAN, lockdep, DEBUG_LIST and debug-objects
+# reports of the debug kernel.
+CRASH = ("Kernel panic", "BUG:", "WARNING:", "Oops", "Call Trace", "KASAN:", "ODEBUG:",
+         "INFO: possible", "INFO: trying", "list_add corruption", "list_del corruption")
+
+
+@dataclasses.dataclass
+class Run:
+    """One container run: rt NAME rc=N, then what it printed (rt-out NAME ...)."""
+    rc: int = -1
+    out: list = dataclasses.field(default_factory=list)
+    mounts: list = dataclasses.field(default_factory=list)
+    marker: str = ""
+    done: bool = False
+    # escape.c: way -> "reachable" / "unreachable"; way -> root entries
+    escape: dict = dataclasses.field(default_factory=dict)
+    escape_root: dict = dataclasses.field(default_factory=dict)
+
+
 @dataclasses.dataclass
 class Guest:
-    """What one boot showed."""
+    """What one boot showed: the reports of the first init (the initramfs's,
+    or the disk's when there is none) and, in stages, of every init that ran
+    (after a switch to the disk: two)."""
     log: str
     exit_status: int
     began: bool = False
     done: bool = False
     cmdline: str = ""
+    argv: list = dataclasses.field(default_factory=list)
     mounts: list = dataclasses.field(default_factory=list)
     mountinfo: list = dataclasses.field(default_factory=list)
     root_entries: list = dataclasses.field(default_factory=list)
+    init: str = ""
+    role: str = ""
+    shmem: int = -1
+    big_size: int = -1
+    big_end: str = ""
     pivot_rc: int = -1
     pivot_out: str = ""
-    crun_rc: int = -1
-    crun_out: list = dataclasses.field(default_factory=list)
-    container_mounts: list = dataclasses.field(default_factory=list)
-    container_done: bool = False
-    container_marker: str = ""
+    runs: dict = dataclasses.field(default_factory=dict)
+    switch: list = dataclasses.field(default_factory=list)
+    kunit_rc: int = -1
+    kmemleak: int = -1
+    kmemleak_out: list = dataclasses.field(default_factory=list)
+    kunit_out: list = dataclasses.field(default_factory=list)
+    stages: list = dataclasses.field(default_factory=list)
+
+    def run(self, name: str) -> Run:
+        return self.runs.get(name, Run())
+
+    # The crun run, as the checks and the demo knew it.
+    @property
+    def crun_rc(self) -> int:
+        return self.run("crun").rc
+
+    @property
+    def crun_out(self) -> list:
+        return self.run("crun").out
+
+    @property
+    def container_mounts(self) -> list:
+        return self.run("crun").mounts
+
+    @property
+    def container_done(self) -> bool:
+        return self.run("crun").done
+
+    @property
+    def container_marker(self) -> str:
+        return self.run("crun").marker
+
+    @property
+    def last(self) -> "Guest":
+        return self.stages[-1] if self.stages else self
 
     @property
     def kernel_log(self) -> list:
         return [l for l in self.log.splitlines() if not l.startswith("NRI: ")]
 
-    def crashed(self) -> str:
-        """Why the boot does not count, or "" when it does."""
-        for pat in ("Kernel panic", "BUG:", "WARNING:", "Oops", "Call Trace"):
-            for line in self.kernel_log:
-                if pat in line:
+    def crashed(self, until_kunit=False) -> str:
+        """Why the boot does not count, or "" when it does. UNTIL_KUNIT: only
+        the log before the read of KUnit's debugfs counts (the last probe; the
+        check kunit_debugfs_readable judges it and what follows)."""
+        log = self.log
+        if until_kunit and "NRI: kunit-debugfs begin" in log:
+            log = log[:log.index("NRI: kunit-debugfs begin")]
+        for pat in CRASH:
+            for line in log.splitlines():
+                if pat in line and not line.startswith("NRI: "):
                     return f"kernel log: {line.strip()}"
         if self.exit_status == 124:
             return "timed out (hung guest)"
         if not self.began:
             return f"no report from the guest (VM exit status {self.exit_status})"
-        if not self.done:
+        if not self.last.done:
             return "the guest stopped reporting before the end"
         if self.exit_status != 0:
             return f"VM exit status {self.exit_status}"
@@ -85,7 +157,7 @@ class Guest:
 
 
 def parse(log: str, exit_status: int) -> Guest:
-    g = Guest(log=log, exit_status=exit_status)
+    first = g = Guest(log=log, exit_status=exit_status)
     for raw in log.splitlines():
         # The console may carry a carriage return and kernel messages may be
         # interleaved at the start of a line.
@@ -95,30 +167,69 @@ def parse(log: str, exit_status: int) -> Guest:
             continue
         key, rest = m.group(1), m.group(2)
         if key == "begin":
+            # Each init that runs starts a stage of its own.
+            if g.began:
+                g = Guest(log=log, exit_status=exit_status)
             g.began = True
+            first.stages.append(g)
         elif key == "done":
             g.done = True
         elif key == "cmdline":
             g.cmdline = rest
+        elif key == "argv":
+            g.argv = rest.split()
         elif key == "mountinfo":
             g.mountinfo.append(rest)
             g.mounts.append(Mount.parse(rest))
         elif key == "root-entries":
             g.root_entries = rest.split()
+        elif key == "init":
+            mm = re.match(r"(\S+) pid=\d+ role=(\S+)", rest)
+            if mm:
+                g.init, g.role = mm.group(1), mm.group(2)
+        elif key == "shmem":
+            mm = re.match(r"stage=\S+ (\d+) kB", rest)
+            if mm:
+                g.shmem = int(mm.group(1))
+        elif key == "big-file":
+            mm = re.match(r"size=(\d+) end=(\S*)", rest)
+            if mm:
+                g.big_size, g.big_end = int(mm.group(1)), mm.group(2)
         elif key == "pivot_root":
             mm = re.match(r"rc=(\d+) ?(.*)", rest)
             g.pivot_rc, g.pivot_out = int(mm.group(1)), mm.group(2)
-        elif key == "crun":
-            g.crun_rc = int(rest.split("=", 1)[1])
-        elif key == "crun-out":
-            g.crun_out.append(rest)
-            if rest.startswith("container-mountinfo "):
-                g.container_mounts.append(Mount.parse(rest.split(" ", 1)[1]))
-            elif rest.startswith("container-marker "):
-                g.container_marker = rest.split(" ", 1)[1]
-            elif rest == "container-end":
-                g.container_done = True
-    return g
+        elif key in ("mount-newroot", "switch"):
+            g.switch.append(f"{key} {rest}")
+        elif key == "rt":
+            name, rc = rest.split(" ", 1)
+            g.runs.setdefault(name, Run()).rc = int(rc.split("=", 1)[1])
+        elif key == "rt-out":
+            name, out = (rest.split(" ", 1) + [""])[:2]
+            r = g.runs.setdefault(name, Run())
+            r.out.append(out)
+            if out.startswith("container-mountinfo "):
+                r.mounts.append(Mount.parse(out.split(" ", 1)[1]))
+            elif out.startswith("container-marker "):
+                r.marker = out.split(" ", 1)[1]
+            elif out == "container-end":
+                r.done = True
+            elif out.startswith("escape-marker "):
+                way, what = out.split()[1:3]
+                r.escape[way] = what
+            elif out.startswith("escape-root "):
+                way = out.split()[1]
+                r.escape_root[way] = out.split()[2:]
+        elif key == "kunit-debugfs":
+            mm = re.match(r"rc=(\d+)", rest)
+            if mm:
+                g.kunit_rc = int(mm.group(1))
+        elif key == "kunit-debugfs-out":
+            g.kunit_out.append(rest)
+        elif key == "kmemleak":
+            g.kmemleak = int(rest)
+        elif key == "kmemleak-out":
+            g.kmemleak_out.append(rest)
+    return first
 
 
 # Expectations: each takes the Guest and returns "" when met, else why not.
@@ -161,24 +272,374 @@ def pivot_root_works(g: Guest) -> str:
     return ""
 
 
-def crun_fails_at_pivot_root(g: Guest) -> str:
-    out = " | ".join(g.crun_out)
-    if g.crun_rc == 0 or not re.search(r"pivot_root.*Invalid argument", out):
-        return f"crun rc={g.crun_rc}: {out}"
+# The container runs of init.sh (nri.rt=): OCI runtimes and bubblewrap, the
+# latter privileged and as nobody in a user namespace of its own.
+RUNTIMES = ("crun", "runc", "bwrap", "bwrap-user")
+
+
+def runs(name: str):
+    def check(g: Guest) -> str:
+        r = g.run(name)
+        if r.rc != 0 or not r.done:
+            return f"{name} rc={r.rc}: {' | '.join(r.out)}"
+        return ""
+    check.__name__ = f"{name.replace('-', '_')}_runs"
+    return check
+
+
+def fails_at_pivot_root(name: str):
+    """NAME stops at pivot_root(2) with EINVAL: crun "pivot_root: Invalid
+    argument", runc "pivot_root .: invalid argument", bwrap "bwrap: pivot_root:
+    Invalid argument"."""
+    def check(g: Guest) -> str:
+        r = g.run(name)
+        out = " | ".join(r.out)
+        if r.rc in (0, -1) or not re.search(r"pivot_root.*invalid argument", out, re.I):
+            return f"{name} rc={r.rc}: {out}"
+        return ""
+    check.__name__ = f"{name.replace('-', '_')}_fails_at_pivot_root"
+    return check
+
+
+def cannot_reach_initramfs(name: str):
+    def check(g: Guest) -> str:
+        r = g.run(name)
+        if r.marker != "absent":
+            return f"in {name}'s container the initramfs marker file is {r.marker or 'not reported'}"
+        root = g.root_mount()
+        for m in r.mounts:
+            if root and m.dev == root.dev and m.root != "/bundle/rootfs":
+                return f"{name}'s container sees the initramfs at {m.mountpoint} (root {m.root})"
+        return ""
+    check.__name__ = f"{name.replace('-', '_')}_cannot_reach_initramfs"
+    return check
+
+
+# The escape probe (tools/testing/nonroot_initramfs/escape.c), run by crun with
+# pivot_root ("escape") and with --no-pivot ("escape-nopivot"). Two ways out:
+# "chroot", the classic chroot escape, which ends at the container root either
+# way (mount on mount: ".." stops); "setns", detach / and re-enter the mount
+# namespace, which lands on what lies below the container.
+
+def escape_ran(g: Guest, name: str) -> str:
+    r = g.run(name)
+    if r.rc != 0 or set(r.escape) != {"chroot", "setns"}:
+        return f"{name} rc={r.rc}: {' | '.join(r.out)}"
     return ""
 
 
-def crun_runs(g: Guest) -> str:
-    out = " | ".join(g.crun_out)
-    if g.crun_rc != 0 or not g.container_done:
-        return f"crun rc={g.crun_rc}: {out}"
+def escape_is_contained(g: Guest) -> str:
+    """With pivot_root: neither way reaches the initramfs."""
+    why = escape_ran(g, "escape")
+    if why:
+        return why
+    esc = g.run("escape").escape
+    if esc != {"chroot": "unreachable", "setns": "unreachable"}:
+        return f"the initramfs marker from the container: {esc}"
     return ""
 
 
-def boot(kernel, initramfs, logf, args) -> Guest:
-    """Boot KERNEL with ARGS, console log to LOGF, and parse what the guest said."""
+def escape_nopivot_reaches_initramfs(g: Guest) -> str:
+    """With --no-pivot: setns lands in the initramfs; the chroot escape does not
+    (the control: the probe tells the two apart)."""
+    why = escape_ran(g, "escape-nopivot")
+    if why:
+        return why
+    esc = g.run("escape-nopivot").escape
+    if esc != {"chroot": "unreachable", "setns": "reachable"}:
+        return f"the initramfs marker from the --no-pivot container: {esc}"
+    return ""
+
+
+def escape_fails_at_pivot_root(g: Guest) -> str:
+    return fails_at_pivot_root("escape")(g)
+
+
+def root_is_leaf_on_rootfs(unlimited: bool):
+    """/ is a tmpfs mounted on rootfs (mount 1), which is hidden, and holds
+    everything the initramfs holds. UNLIMITED: rootfs is a ramfs, so the tmpfs
+    has no size or inode limit (size=0k,nr_inodes=0), as unbounded as ramfs."""
+    def check(g: Guest) -> str:
+        why = root_on_hidden_parent(g, "tmpfs", parent=1)
+        if why:
+            return why
+        r = g.root_mount()
+        limits = [o for o in r.superopts.split(",") if o.startswith(("size=", "nr_inodes="))]
+        if unlimited and sorted(limits) != ["nr_inodes=0", "size=0k"]:
+            return f"/ has {r.superopts}, want size=0k,nr_inodes=0"
+        if not unlimited and ("size=0k" in limits or "nr_inodes=0" in limits):
+            return f"/ has {r.superopts}: unlimited, where rootfs is a tmpfs"
+        if "init" not in g.root_entries:
+            return f"/init is not in the root: {g.root_entries}"
+        return ""
+    check.__name__ = "root_is_unlimited_tmpfs_on_rootfs" if unlimited else "root_is_tmpfs_on_rootfs"
+    return check
+
+
+root_is_tmpfs_on_rootfs = root_is_leaf_on_rootfs(False)
+root_is_unlimited_tmpfs_on_rootfs = root_is_leaf_on_rootfs(True)
+
+
+def no_feature_log_line(g: Guest) -> str:
+    lines = log_lines(g, r"nonroot_initramfs: ")
+    return f"unexpected: {lines}" if lines else ""
+
+
+FEATURE_LINE = (r"nonroot_initramfs: the initramfs will be unpacked into a tmpfs mounted on rootfs"
+                r"( \(no size limit: rootfs is a ramfs\))?$")
+
+
+def feature_log_line(unlimited: bool):
+    """One line, before the unpack, saying where the initramfs goes; and no
+    other line of the feature, in the whole log (KUnit included)."""
+    def check(g: Guest) -> str:
+        lines = log_lines(g, FEATURE_LINE)
+        if len(lines) != 1:
+            return f"want one '{FEATURE_LINE}' line, got {lines}"
+        if bool(re.search(FEATURE_LINE, lines[0]).group(1)) != unlimited:
+            return f"want it {'with' if unlimited else 'without'} 'no size limit': {lines[0]}"
+        others = [l for l in g.kernel_log if re.search(r"nonroot_initramfs: ", l)
+                  and not re.search(FEATURE_LINE + "|# Subtest|# nonroot_initramfs: pass|"
+                                    "tmpfs rejected initramfs_options=|"
+                                    r"ok \d+ nonroot_initramfs", l)]
+        return f"other lines of the feature: {others}" if others else ""
+    check.__name__ = "one_feature_log_line_unlimited" if unlimited else "one_feature_log_line"
+    return check
+
+
+def unpack_after_switch(g: Guest) -> str:
+    """The feature's line comes before the unpack starts ("Unpacking
+    initramfs..."), and says it will happen: it must not claim what is yet to
+    be done."""
+    idx = [i for i, l in enumerate(g.kernel_log) if re.search(FEATURE_LINE, l)]
+    unpack = [i for i, l in enumerate(g.kernel_log)
+              if re.search(r"Unpacking initramfs\.\.\.|Initramfs unpacking failed", l)]
+    if not idx:
+        return "no feature line"
+    if not unpack:
+        # Only an external initramfs is announced; a built-in one is not.
+        external = any("Freeing initrd memory" in l for l in g.kernel_log) or \
+            "retain_initrd" in g.cmdline.split()
+        return "no 'Unpacking initramfs...' line" if external else ""
+    early = [g.kernel_log[i] for i in unpack if i < idx[0]]
+    return f"unpack messages before the switch: {early}" if early else ""
+
+
+def warns_rejected_options(g: Guest) -> str:
+    lines = log_lines(g, r"nonroot_initramfs: tmpfs rejected initramfs_options= .*mounted with "
+                         r"size=0,nr_inodes=0$")
+    return "" if len(lines) == 1 else f"want one 'tmpfs rejected' warning, got {lines}"
+
+
+def bare_options_token_passed_to_init(g: Guest) -> str:
+    """A bare "initramfs_options" (no "=") is no parameter of the kernel's: it
+    reaches init, as on the stock kernel, and nothing swallows it."""
+    if "initramfs_options" not in g.argv:
+        return f"init's arguments are {g.argv}: the bare token did not reach it"
+    return ""
+
+
+def warns_about_bogus_value(g: Guest) -> str:
+    lines = [l for l in log_lines(g, r"nonroot_initramfs: ")
+             if re.search(r"nonroot_initramfs: .*nonroot_initramfs=bogus", l)]
+    unknown = log_lines(g, r"Unknown kernel command line parameters.*nonroot_initramfs")
+    if len(lines) != 1:
+        return f"want one warning naming 'nonroot_initramfs=bogus', got {lines}"
+    if unknown:
+        return f"the option was passed on to init: {unknown}"
+    return ""
+
+
+def tmpfs_options(opts: str, fstype="tmpfs"):
+    def check(g: Guest) -> str:
+        r = g.root_mount()
+        if not r or r.fstype != fstype:
+            return f"/ is {r.fstype if r else 'missing'}, want {fstype}"
+        have = r.superopts.split(",")
+        missing = [o for o in opts.split(",") if o not in have]
+        return f"/ has {have}, missing {missing}" if missing else ""
+    check.__name__ = f"root_{fstype}_has_{opts.replace(',', '_').replace('=', '_')}"
+    return check
+
+
+def kunit_debugfs_readable(g: Guest) -> str:
+    """KUnit's debugfs results of the suite can be read after boot (the last
+    init reads them), without an Oops."""
+    last = g.last
+    for pat in CRASH + ("general protection fault",):
+        for line in g.kernel_log:
+            if pat in line:
+                return f"kernel log: {line.strip()}"
+    if last.kunit_rc != 0:
+        return f"cat results: rc={last.kunit_rc} {' | '.join(last.kunit_out)}"
+    bad = [l.strip() for l in last.kunit_out if l.strip().startswith("not ok")]
+    if bad:
+        return f"failed: {bad}"
+    # The suite's own result comes last, unindented.
+    if "ok 1 nonroot_initramfs" not in [l.rstrip() for l in last.kunit_out]:
+        return f"no 'ok 1 nonroot_initramfs' in {last.kunit_out}"
+    return ""
+
+
+def no_kmemleak(g: Guest) -> str:
+    """The debug kernel's kmemleak, scanned at the end of the boot (by the last
+    init), finds nothing."""
+    last = g.last
+    if last.kmemleak < 0:
+        return "kmemleak did not report"
+    if last.kmemleak:
+        return f"{last.kmemleak} leaks: {' | '.join(last.kmemleak_out[:12])}"
+    return ""
+
+
+def builtin_initramfs(external: bool):
+    """The built-in initramfs (/nri-builtin) was unpacked, and an external one
+    after it, or none."""
+    def check(g: Guest) -> str:
+        if "nri-builtin" not in g.root_entries:
+            return f"no /nri-builtin in the root: {g.root_entries}"
+        tried = [l for l in g.kernel_log if "Freeing initrd memory" in l]
+        if bool(tried) != external:
+            return f"external initramfs {'not ' if external else ''}unpacked: {tried}"
+        return ""
+    check.__name__ = "builtin_and_external_initramfs" if external else "builtin_initramfs_only"
+    return check
+
+
+def kunit_after_unpack(g: Guest) -> str:
+    """final_mount_state judged the unpacked root: it ran after the unpack of
+    the external initramfs was over ("Freeing initrd memory", when the initrd
+    is freed), although KUnit starts while the unpack may still run."""
+    def stamp(pattern):
+        for l in g.kernel_log:
+            m = re.match(r"^\[ *(\d+\.\d+)\] ", l)
+            if m and re.search(pattern, l):
+                return float(m.group(1))
+        return None
+    freed = stamp(r"Freeing initrd memory")
+    ran = stamp(r"^\[[ 0-9.]+\]     (not )?ok \d+ final_mount_state")
+    if ran is None:
+        return "final_mount_state did not run"
+    if freed is not None and ran < freed:
+        return f"final_mount_state ran at {ran} s, the unpack ended at {freed} s"
+    return ""
+
+
+def ran_as(path: str, role="initramfs"):
+    def check(g: Guest) -> str:
+        last = g.last
+        if (last.init, last.role) != (path, role):
+            return f"init ran as {last.init} ({last.role}), want {path} ({role})"
+        return ""
+    check.__name__ = f"init_ran_as_{path.strip('/').replace('/', '_')}_from_{role}"
+    return check
+
+
+def initrd_freed(g: Guest) -> str:
+    lines = [l for l in g.kernel_log if "Freeing initrd memory" in l]
+    return "" if len(lines) == 1 else f"want one 'Freeing initrd memory' line, got {lines}"
+
+
+def initrd_retained(g: Guest) -> str:
+    lines = [l for l in g.kernel_log if "Freeing initrd memory" in l]
+    return f"retain_initrd, but: {lines}" if lines else ""
+
+
+BIG = 300 << 20
+
+
+def big_file_present(g: Guest) -> str:
+    """The second archive of the initrd was unpacked in full: /big.bin is there,
+    up to its end mark (the unpacker sets the size first: a short write leaves
+    a hole at the end)."""
+    if g.big_size != BIG or g.big_end != "nri-big-end":
+        return f"/big.bin: size {g.big_size}, ends in '{g.big_end}'; want {BIG}, 'nri-big-end'"
+    return ""
+
+
+def rootfs_is_ramfs(g: Guest) -> str:
+    """rootfs is a ramfs: no size cap (a tmpfs rootfs shows size=)."""
+    r = g.root_mount()
+    if not r or r.fstype != "rootfs" or "size=" in r.superopts:
+        return f"/ is {r.fstype if r else 'missing'} {r.superopts if r else ''}, want a ramfs rootfs"
+    return ""
+
+
+def initramfs_unpacked(g: Guest) -> str:
+    lines = [l for l in g.kernel_log if "Initramfs unpacking failed" in l]
+    return f"{lines}" if lines else ""
+
+
+def disk_root(leaf: bool):
+    """The last init runs from the disk: / is the ext4 of /dev/vda, on a mount
+    that is not visible: the leaf (LEAF: nonroot_initramfs) or rootfs."""
+    def check(g: Guest) -> str:
+        last = g.last
+        if last.role != "disk":
+            return f"the last init ran from {last.role or 'nowhere'} ({last.init})"
+        r = last.root_mount()
+        why = root_on_hidden_parent(last, "ext4")
+        if why:
+            return why
+        if leaf and r.parent == 1:
+            return f"/ (ext4, id {r.mnt_id}) is on rootfs, want it on the leaf"
+        if not leaf and r.parent != 1:
+            return f"/ (ext4, id {r.mnt_id}) is on mount {r.parent}, want rootfs (1)"
+        return ""
+    check.__name__ = "root_is_disk_on_" + ("leaf" if leaf else "rootfs")
+    return check
+
+
+def disk_root_hidden(g: Guest) -> str:
+    """After a switch: the last init runs from the disk, / is its ext4 on a
+    hidden mount; pivot_root works there; it reached the end."""
+    last = g.last
+    if len(g.stages) != 2:
+        return f"want two inits (initramfs, disk), got {len(g.stages)}: {g.switch}"
+    if last.role != "disk":
+        return f"the last init ran from {last.role or 'nowhere'} ({last.init})"
+    return root_on_hidden_parent(last, "ext4") or pivot_root_works(last)
+
+
+def switched_by(method: str, after_failed=None):
+    """The initramfs switched to the disk with METHOD (after AFTER_FAILED failed
+    with EINVAL, if given)."""
+    def check(g: Guest) -> str:
+        tried = [l for l in g.switch if l.startswith("switch method=")]
+        want = []
+        if after_failed:
+            want.append(f"switch method={after_failed} rc=1")
+        want.append(f"switch method={method}")
+        if len(tried) != len(want) or any(not t.startswith(w) for t, w in zip(tried, want)):
+            return f"switch: {g.switch}, want {want}"
+        if after_failed and "Invalid argument" not in tried[0]:
+            return f"{after_failed} failed otherwise: {tried[0]}"
+        return ""
+    check.__name__ = f"switched_by_{method}" + (f"_after_{after_failed}_einval" if after_failed else "")
+    return check
+
+
+def shmem_reported(g: Guest) -> str:
+    """Shmem: before the switch (initramfs) and after (the disk's init)."""
+    if len(g.stages) != 2 or g.stages[0].shmem < 0 or g.stages[1].shmem < 0:
+        return f"Shmem: {[st.shmem for st in g.stages]}"
+    return ""
+
+
+def info(g: Guest) -> list:
+    """Lines worth showing with the results, whatever they are."""
+    if len(g.stages) == 2:
+        a, b = g.stages[0].shmem, g.stages[1].shmem
+        return [f"Shmem: {a} kB in the initramfs, {b} kB after the switch ({b - a:+d} kB)"]
+    return []
+
+
+def boot(kernel, initramfs, logf, args, qemu_opts="") -> Guest:
+    """Boot KERNEL with ARGS (INITRAMFS "-": none; QEMU_OPTS: more QEMU options),
+    console log to LOGF, and parse what the guest said."""
+    env = dict(os.environ, NRI_QEMU_OPTS=qemu_opts)
     st = subprocess.run([os.path.join(TOP, "scripts/boot.sh"), kernel, initramfs,
-                         logf, *args]).returncode
+                         logf, *args], env=env).returncode
     with open(logf, errors="replace") as f:
         return parse(f.read(), st)
 
@@ -210,78 +671,67 @@ def log_lines(g: Guest, pattern: str) -> list:
     return out
 
 
+def without_memory_sizes(lines: list) -> list:
+    """Mount table lines with the tmpfs limits that follow from the free memory
+    (which moves with the size of the kernel and of the initramfs) blanked."""
+    return [re.sub(r"\b(size=\d+k|nr_inodes=\d+)", lambda m: m.group(1).split("=")[0] + "=*", l)
+            for l in lines]
+
+
 def stock_mount_table(g: Guest) -> str:
+    """The mount table /init sees is the stock kernel's (captured from the
+    unpatched kernel with the same configuration and initramfs), but for the
+    size= and nr_inodes= values, which depend on the free memory."""
     with open(os.path.join(TOP, "tools/testing/nonroot_initramfs/stock-6.12.mountinfo")) as f:
-        want = [l for l in f.read().split("\n") if l]
-    if g.mountinfo != want:
+        want = [l for l in f.read().split("\n") if l and not l.startswith("#")]
+    if without_memory_sizes(g.mountinfo) != without_memory_sizes(want):
         return f"mountinfo {g.mountinfo}, stock kernel had {want}"
     return ""
 
 
-def root_is_tmpfs_on_rootfs(g: Guest) -> str:
-    # rootfs is mount 1, and hidden below the tmpfs.
-    why = root_on_hidden_parent(g, "tmpfs", parent=1)
-    if why:
-        return why
-    # Everything the initramfs holds is in the tmpfs: /init is there.
-    if "init" not in g.root_entries:
-        return f"/init is not in the root: {g.root_entries}"
-    return ""
+crun_runs = runs("crun")
+crun_fails_at_pivot_root = fails_at_pivot_root("crun")
 
+# The container probes of every boot that stays in the initramfs.
+CONTAINERS_OFF = [fails_at_pivot_root(n) for n in RUNTIMES] + \
+    [escape_fails_at_pivot_root, escape_nopivot_reaches_initramfs]
+CONTAINERS_ON = [runs(n) for n in RUNTIMES] + [cannot_reach_initramfs(n) for n in RUNTIMES] + \
+    [escape_is_contained, escape_nopivot_reaches_initramfs]
 
-def no_feature_log_line(g: Guest) -> str:
-    lines = log_lines(g, r"nonroot_initramfs: ")
-    return f"unexpected: {lines}" if lines else ""
+STOCK_612 = [stock_mount_table, root_is_absolute_rootfs, initramfs_unpacked,
+             pivot_root_fails_einval] + CONTAINERS_OFF
+# The same without the exact mount table, for boots whose rootfs is set up
+# differently (ramfs, options) or that hold more.
+ROOTFS_612 = [root_is_absolute_rootfs, initramfs_unpacked, pivot_root_fails_einval,
+              no_feature_log_line]
+NONROOT = [root_is_tmpfs_on_rootfs, feature_log_line(False), unpack_after_switch,
+           initramfs_unpacked, pivot_root_works] + CONTAINERS_ON
+NONROOT_RAMFS = [root_is_unlimited_tmpfs_on_rootfs, feature_log_line(True), unpack_after_switch,
+                 initramfs_unpacked, pivot_root_works]
 
+# Boot media besides the test initramfs (scripts/mkmedia.sh): "initrd" is
+# "base" (the test initramfs), "none", or a mkmedia.sh kind; "disk" attaches
+# the ext4 image as /dev/vda (snapshot=on: the guest's writes are dropped).
+DISK = {"disk": True}
+# Root on the disk: the kernel's own mount of root= (prepare_namespace).
+# init= because vng would name its own (see scripts/boot.sh).
+ROOT_DISK = ["root=/dev/vda", "rootfstype=ext4", "rw", "init=/sbin/init"]
+# With nonroot_initramfs, the leaf is mounted whatever comes after it, and the
+# kernel's mount of root= is moved onto the leaf; root= (without
+# rootfstype=tmpfs) makes rootfs, and so the leaf, a ramfs. Without, the root
+# is moved onto rootfs. pivot_root works on the disk root either way.
+DISK_ON = [ran_as("/sbin/init", "disk"), disk_root(leaf=True), feature_log_line(True),
+           pivot_root_works]
+DISK_OFF = [ran_as("/sbin/init", "disk"), disk_root(leaf=False), no_feature_log_line,
+            pivot_root_works]
+# Switching from the initramfs to the disk (nri.mode=, init.sh).
+SWITCH = [disk_root_hidden, shmem_reported]
 
-def one_feature_log_line(g: Guest) -> str:
-    lines = log_lines(g, r"nonroot_initramfs: initramfs unpacked into a tmpfs on rootfs")
-    return "" if len(lines) == 1 else f"want one 'initramfs unpacked' line, got {lines}"
-
-
-def warns_about_bogus_value(g: Guest) -> str:
-    lines = log_lines(g, r"nonroot_initramfs: ignoring invalid nonroot_initramfs=bogus")
-    unknown = log_lines(g, r"Unknown kernel command line parameters.*nonroot_initramfs")
-    if len(lines) != 1:
-        return f"want one warning naming 'bogus', got {lines}"
-    if unknown:
-        return f"the option was passed on to init: {unknown}"
-    return ""
-
-
-def container_cannot_reach_initramfs(g: Guest) -> str:
-    if g.container_marker != "absent":
-        return f"the initramfs marker file is {g.container_marker or 'not reported'}"
-    r = g.root_mount()
-    for m in g.container_mounts:
-        if r and m.dev == r.dev and m.root != "/bundle/rootfs":
-            return f"the container sees the initramfs at {m.mountpoint} (root {m.root})"
-    return ""
-
-
-def tmpfs_options(opts: str):
-    def check(g: Guest) -> str:
-        r = g.root_mount()
-        have = r.superopts.split(",") if r else []
-        missing = [o for o in opts.split(",") if o not in have]
-        return f"/ has {have}, missing {missing}" if missing else ""
-    check.__name__ = f"root_tmpfs_has_{opts.replace(',', '_').replace('=', '_')}"
-    return check
-
-
-def warns_rejected_options(g: Guest) -> str:
-    lines = log_lines(g, r"nonroot_initramfs: tmpfs rejected initramfs_options=")
-    return "" if len(lines) == 1 else f"want one 'tmpfs rejected' warning, got {lines}"
-
-
-STOCK_612 = [stock_mount_table, root_is_absolute_rootfs, pivot_root_fails_einval,
-             crun_fails_at_pivot_root]
-NONROOT = [root_is_tmpfs_on_rootfs, one_feature_log_line, pivot_root_works, crun_runs,
-           container_cannot_reach_initramfs]
-
-# The cases: series -> kernel variant -> name -> (kernel arguments, [expectations]).
-# Variant "" is the default test kernel, "default-on" the one built with
-# tools/testing/nonroot_initramfs/default-on.config.
+# The cases: series -> kernel variant -> name -> (kernel arguments,
+# [expectations][, boot media]). Variant "" is the default test kernel,
+# "default-on" the one built with tools/testing/nonroot_initramfs/default-on.config.
+# Every case with the feature on has a counterpart with it off, named NAME-off,
+# or the note says which case stands for it.
 CASES = {
     "6.12": {
         "": {
@@ -291,13 +741,90 @@ CASES = {
             "bogus": (["nonroot_initramfs=bogus"], STOCK_612 + [warns_about_bogus_value]),
             "options": (["nonroot_initramfs", "initramfs_options=size=32m,nr_inodes=4000,mode=755"],
                         NONROOT + [tmpfs_options("size=32768k,nr_inodes=4000")]),
-            # ramfs as rootfs ignores unknown options; the tmpfs rejects them.
+            # rootfs is a ramfs, which ignores unknown options; the tmpfs on
+            # it rejects them and is mounted without limits instead. Off:
+            # big-ramfs-off (rootfs a ramfs).
             "rejected-options": (["rootfstype=ramfs", "initramfs_options=bogus=1",
-                                  "nonroot_initramfs"], NONROOT + [warns_rejected_options]),
+                                  "nonroot_initramfs"],
+                                 NONROOT_RAMFS + CONTAINERS_ON + [warns_rejected_options]),
+            # A bare initramfs_options token is not the kernel's: init gets it
+            # as an argument. init= clears the arguments before it (vng names
+            # one last; scripts/boot.sh then hands QEMU this command line).
+            "bare-options-token": (["nonroot_initramfs", "init=/init", "initramfs_options"],
+                                   NONROOT + [bare_options_token_passed_to_init]),
+            # No /init in the initramfs: the kernel mounts root= itself.
+            "disk-noinit": (ROOT_DISK + ["nonroot_initramfs"], DISK_ON,
+                            {"initrd": "noinit", **DISK}),
+            "disk-noinit-off": (ROOT_DISK, DISK_OFF, {"initrd": "noinit", **DISK}),
+            # No initrd at all: the same, from the kernel's built-in initramfs.
+            "disk-noinitrd": (ROOT_DISK + ["nonroot_initramfs"], DISK_ON,
+                              {"initrd": "none", **DISK}),
+            "disk-noinitrd-off": (ROOT_DISK, DISK_OFF, {"initrd": "none", **DISK}),
+            # A built-in initramfs (CONFIG_INITRAMFS_SOURCE) needs a kernel of
+            # its own: not here.
+            # Other ways through the initramfs code: another rdinit=, the
+            # unpack done synchronously, the initrd kept.
+            "initrd-paths": (["rdinit=/sbin/init2", "initramfs_async=0", "retain_initrd",
+                              "nonroot_initramfs"],
+                             NONROOT + [ran_as("/sbin/init2"), initrd_retained]),
+            "initrd-paths-off": (["rdinit=/sbin/init2", "initramfs_async=0", "retain_initrd"],
+                                 STOCK_612 + [no_feature_log_line, ran_as("/sbin/init2"),
+                                              initrd_retained]),
+            # An initramfs larger than a tmpfs may grow (half the RAM): rootfs
+            # must be a ramfs, and the leaf is one too. Only crun runs: the
+            # 300 MiB stay in RAM.
+            "big-ramfs": (["rootfstype=ramfs", "nonroot_initramfs", "nri.rt=crun"],
+                          NONROOT_RAMFS + [big_file_present, crun_runs, ran_as("/init")],
+                          {"initrd": "big"}),
+            "big-ramfs-off": (["rootfstype=ramfs", "nri.rt=crun"],
+                              ROOTFS_612 + [rootfs_is_ramfs, big_file_present,
+                                            crun_fails_at_pivot_root],
+                              {"initrd": "big"}),
+            # root= without rootfstype=tmpfs makes rootfs a ramfs as well; the
+            # initramfs has /init, which runs (rdinit= wins over root=). No disk
+            # attached: nothing mounts it.
+            "big-root": (["root=/dev/vda", "rootfstype=ext4", "nonroot_initramfs", "nri.rt=crun"],
+                         NONROOT_RAMFS + [big_file_present, crun_runs, ran_as("/init")],
+                         {"initrd": "big"}),
+            "big-root-off": (["root=/dev/vda", "rootfstype=ext4", "nri.rt=crun"],
+                             ROOTFS_612 + [rootfs_is_ramfs, big_file_present,
+                                           crun_fails_at_pivot_root, ran_as("/init")],
+                             {"initrd": "big"}),
+            # initramfs_options= and nonroot_initramfs from a bootconfig
+            # appended to the initrd (kernel.* keys are __setup parameters);
+            # with the unpack explicitly asynchronous (the default).
+            "bootconfig": (["bootconfig", "initramfs_async=1"],
+                           NONROOT + [tmpfs_options("size=32768k,nr_inodes=4000"), initrd_freed],
+                           {"initrd": "bootconfig-on"}),
+            # Off: the options apply to rootfs itself.
+            "bootconfig-off": (["bootconfig", "initramfs_async=1"],
+                               ROOTFS_612 + [tmpfs_options("size=32768k,nr_inodes=4000", "rootfs"),
+                                             crun_fails_at_pivot_root],
+                               {"initrd": "bootconfig-off"}),
+            # From the initramfs to the disk: busybox switch_root (deletes the
+            # initramfs, moves the new root onto /), and pivot_root as systemd
+            # does it. Off, pivot_root fails with EINVAL and init.sh falls back
+            # to switch_root: that case stands for switch-root-off as well.
+            "switch-root": (["nonroot_initramfs", "nri.mode=switch_root"],
+                            [root_is_tmpfs_on_rootfs, switched_by("switch_root")] + SWITCH, DISK),
+            "pivot-switch": (["nonroot_initramfs", "nri.mode=pivot"],
+                             [root_is_tmpfs_on_rootfs, switched_by("pivot_root")] + SWITCH, DISK),
+            "pivot-switch-off": (["nri.mode=pivot"],
+                                 [root_is_absolute_rootfs,
+                                  switched_by("switch_root", after_failed="pivot_root")] + SWITCH,
+                                 DISK),
         },
+        # Built with CONFIG_NONROOT_INITRAMFS_DEFAULT_ON and a built-in
+        # initramfs (the test initramfs and /nri-builtin, default-on.config),
+        # booted with the external test initramfs on top of it, or alone.
         "default-on": {
-            "absent": ([], NONROOT),
-            "off": (["nonroot_initramfs=0"], STOCK_612 + [no_feature_log_line]),
+            "absent": ([], NONROOT + [builtin_initramfs(True)]),
+            "off": (["nonroot_initramfs=0"],
+                    ROOTFS_612 + CONTAINERS_OFF + [builtin_initramfs(True)]),
+            "builtin": ([], NONROOT + [builtin_initramfs(False)], {"initrd": "none"}),
+            "builtin-off": (["nonroot_initramfs=0"],
+                            ROOTFS_612 + CONTAINERS_OFF + [builtin_initramfs(False)],
+                            {"initrd": "none"}),
         },
     },
     "7.3": {
@@ -307,6 +834,19 @@ CASES = {
     },
 }
 
+# The debug kernel (debug.config: KASAN, lockdep, DEBUG_VM, DEBUG_LIST,
+# DEBUG_OBJECTS, kmemleak) runs the whole matrix of the test kernel; any splat
+# fails the boot (CRASH), and kmemleak must find nothing.
+# Its configuration differs: the stock mount table is the test kernel's, so it
+# is not compared here (the other checks of the stock behaviour are).
+CASES["6.12"]["debug"] = {
+    name: (case[0], [c for c in case[1] if c is not stock_mount_table] + [no_kmemleak], *case[2:])
+    for name, case in CASES["6.12"][""].items()}
+
+# Series whose kernel has the nonroot_initramfs KUnit suite (read back from
+# debugfs after every boot).
+KUNIT_SUITE = {"6.12"}
+
 
 def record(results, lines):
     with open(results, "a") as r:
@@ -315,12 +855,29 @@ def record(results, lines):
             r.write(f"{'pass' if not why else 'fail'} {what}\n")
 
 
+def media(kind: str, initramfs: str) -> str:
+    """The path of boot medium KIND (scripts/mkmedia.sh), built if need be."""
+    out = subprocess.run([os.path.join(TOP, "scripts/mkmedia.sh"), kind, initramfs],
+                         stdout=subprocess.PIPE, text=True, check=True).stdout
+    return out.strip().splitlines()[-1]
+
+
 def run_case(series, variant, name, kernel, initramfs, logdir, results, kunit):
-    args, checks = CASES[series][variant][name]
+    args, checks, *more = CASES[series][variant][name]
+    how = more[0] if more else {}
     case = "-".join(x for x in ("boot", series, variant, name) if x)
     logf = os.path.join(logdir, case + ".log")
-    g = boot(kernel, initramfs, logf, args)
-    why_not = g.crashed()
+    initrd = how.get("initrd", "base")
+    initrd = {"base": initramfs, "none": "-"}.get(initrd) or media(initrd, initramfs)
+    qemu = ""
+    if how.get("disk"):
+        qemu = f"-drive file={media('disk', initramfs)},if=virtio,format=raw,snapshot=on"
+    t0 = time.monotonic()
+    g = boot(kernel, initrd, logf, args, qemu)
+    took = time.monotonic() - t0
+    if series in KUNIT_SUITE:
+        checks = checks + [kunit_debugfs_readable, kunit_after_unpack]
+    why_not = g.crashed(until_kunit=series in KUNIT_SUITE)
     lines = [(f"{case}: guest booted and reported", why_not)]
     for check in checks:
         lines.append((f"{case}: {check.__name__}", why_not or check(g)))
@@ -339,14 +896,16 @@ def run_case(series, variant, name, kernel, initramfs, logdir, results, kunit):
             for c, ok in sorted(cases.items()):
                 lines.append((f"kunit-{series}-{name}: {suite}.{c}", "" if ok else "not ok"))
     record(results, lines)
-    if why_not:
+    for line in info(g) + [f"boot took {took:.0f} s"]:
+        print(f"  {case}: {line}")
+    if why_not or any(why for _, why in lines):
         print(f"  (console log: {logf})")
     return g
 
 
 def summary(g: Guest) -> list:
     """What a user sees of one boot, as lines for the demo."""
-    why_not = g.crashed()
+    why_not = g.crashed(until_kunit=True)
     if why_not:
         return [f"boot failed: {why_not}"]
     r = g.root_mount()
@@ -361,6 +920,7 @@ def summary(g: Guest) -> list:
 
 
 def demo(a) -> int:
+    os.makedirs(a.logdir, exist_ok=True)
     cols = []
     for title, args in (("without nonroot_initramfs", []),
                         ("with nonroot_initramfs", ["nonroot_initramfs"])):
@@ -389,13 +949,21 @@ def main() -> int:
     ap.add_argument("--initramfs", required=True)
     ap.add_argument("--logdir", required=True)
     ap.add_argument("--results", required=True)
-    ap.add_argument("cases", nargs="*", help="default: all of the series")
+    ap.add_argument("cases", nargs="*", help="the cases to run, by name (default: all of the "
+                    "series and variant; 'list' lists them)")
     a = ap.parse_args()
-    os.makedirs(a.logdir, exist_ok=True)
-    cases = CASES[a.series][a.variant]
-    for i, name in enumerate(a.cases or cases):
+    cases = CASES[a.series].get(a.variant)
+    if cases is None:
+        ap.error(f"no variant '{a.variant}' for {a.series}")
+    if a.cases == ["list"]:
+        for name, (args, checks, *_) in cases.items():
+            print(f"{name}: {' '.join(args)}")
+        return 0
+    for name in a.cases:
         if name not in cases:
-            ap.error(f"no case {name} for {a.series} {a.variant}")
+            ap.error(f"no case {name} for {a.series} {a.variant}: {' '.join(cases)}")
+    os.makedirs(a.logdir, exist_ok=True)
+    for i, name in enumerate(a.cases or cases):
         run_case(a.series, a.variant, name, a.kernel, a.initramfs, a.logdir, a.results,
                  a.kunit and (i == 0 or name == "present"))
     return 0

@@ -39,6 +39,10 @@ t=${NRI_TREE:-$("$TOP/scripts/series.sh" tree "$series")}
 out=${NRI_OUT:-$CACHE/build/$name}
 mkdir -p "$out"
 mapfile -t kargs < <(kmake_args)
+# A fragment may ask for make arguments ("# build.sh: LLVM=-19").
+while read -r a; do
+	kargs+=("$a")
+done < <(sed -n 's/^# build\.sh: //p' "${frags[@]}" | tr ' ' '\n' | sed '/^$/d')
 km() { make -C "$t" O="$out" -s "${kargs[@]}" "$@"; }
 
 # Reconfigure only when the fragments change, so rebuilds stay incremental.

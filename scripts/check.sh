@@ -61,13 +61,14 @@ drift_catches_hand_edit() (
 	echo "drift check failed on the hand-edited patch, as it must"
 )
 
-record setup "$TOP/scripts/setup.sh" || true
+record setup "$TOP/scripts/setup.sh" "${series[@]}" || true
 mapfile -t kargs < <(kmake_args)
 toolchain_env
 record shellcheck shellcheck -x "$TOP"/scripts/*.sh "$TOP"/tools/testing/nonroot_initramfs/*.sh \
 	"$TOP"/tools/testing/nonroot_initramfs/bundle/*.sh "$TOP/.ci/run" || true
 record python-syntax python3 -m py_compile "$TOP"/scripts/*.py || true
 record initramfs "$TOP/scripts/mkinitramfs.sh" "$CACHE/initramfs.cpio.gz" || true
+record builtin-initramfs "$TOP/scripts/mkmedia.sh" builtin "$CACHE/initramfs.cpio.gz" || true
 
 # series_rs SERIES [FILTER]: the Rust files base..series adds (A) or touches (AM).
 series_rs() {
@@ -84,7 +85,7 @@ style() (
 	# From the kernel tree: checkpatch reads its surroundings (MAINTAINERS, ...).
 	for p in "$TOP/patches/v$s"/*.patch; do
 		case "$p" in *-0000-cover-letter.patch) continue ;; esac
-		(cd "$t" && ./scripts/checkpatch.pl --strict --quiet \
+		(cd "$t" && PATH=$TOOLS/venv/bin:$PATH ./scripts/checkpatch.pl --strict --quiet \
 			--ignore FILE_PATH_CHANGES,REPEATED_WORD "$p") || rc=1
 	done
 	mapfile -t rs < <(series_rs "$s")
@@ -107,9 +108,37 @@ clippy() (
 	make -C "$t" O="$out" -s "${kargs[@]}" CLIPPY=1 -j"$(nproc)" rust/ "${objs[@]}"
 )
 
+# kernel::boot_param handlers may only borrow the value: a handler that asks
+# for &'static CStr must not compile, and the same handler borrowing must. The
+# kernel's doctests cannot express compile_fail, so compile it here, as a
+# single object in the tree, removed afterwards.
+handler_lifetime() (
+	s=$1 t=$CACHE/git/linux-$1 out=$CACHE/build/$1
+	src=$t/fs/nri_handler_lifetime.rs
+	trap 'rm -f "$src" "$out/fs/nri_handler_lifetime.o" "$out/fs/.nri_handler_lifetime.o.cmd"' EXIT
+	tmpl=$TOP/tools/testing/nonroot_initramfs/handler_lifetime.rs
+	sed "s/&LIFETIME /\&'static /" "$tmpl" >"$src"
+	if make -C "$t" O="$out" -s "${kargs[@]}" fs/nri_handler_lifetime.o 2>"$run/lifetime.err"; then
+		echo "a handler taking Option<&'static CStr> compiled"
+		return 1
+	fi
+	grep -q "one type is more general than the other" "$run/lifetime.err" ||
+		{ cat "$run/lifetime.err"; echo "failed, but not for the lifetime"; return 1; }
+	echo "Option<&'static CStr> handler: rejected (one type is more general than the other)"
+	sed "s/&LIFETIME /\&/" "$tmpl" >"$src"
+	make -C "$t" O="$out" -s "${kargs[@]}" fs/nri_handler_lifetime.o
+	echo "Option<&CStr> handler: compiles"
+)
+
+# The other test kernels of a series: a config fragment each, booted with the
+# cases of boottest.py's variant of the same name. default-on has a built-in
+# initramfs (scripts/mkmedia.sh builtin); debug is built with clang.
 variants() {
 	case "$1" in
-	6.12) echo "$TOP/tools/testing/nonroot_initramfs/default-on.config" ;;
+	6.12)
+		echo "$TOP/tools/testing/nonroot_initramfs/default-on.config"
+		echo "$TOP/tools/testing/nonroot_initramfs/debug.config"
+		;;
 	esac
 }
 
@@ -118,6 +147,9 @@ for s in "${series[@]}"; do
 	record "drift-$s-catches-hand-edit" drift_catches_hand_edit "$s" || true
 	if record "build-$s" "$TOP/scripts/build.sh" "$s"; then
 		record "style-$s" style "$s" || true
+		if [ "$s" = 6.12 ]; then
+			record "boot_param-handler-lifetime-$s" handler_lifetime "$s" || true
+		fi
 		# Only where the series has Rust to check.
 		if series_rs "$s" | grep -q .; then
 			record "clippy-$s" clippy "$s" || true

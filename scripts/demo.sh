@@ -19,7 +19,7 @@ esac
 series=${1:-6.12}
 check_series "$series"
 lock_cache
-"$TOP/scripts/setup.sh"
+"$TOP/scripts/setup.sh" "$series"
 bz=$("$TOP/scripts/build.sh" "$series" | tail -n 1)
 "$TOP/scripts/mkinitramfs.sh" "$CACHE/initramfs.cpio.gz"
 mkdir -p "$CACHE/runs/demo"

@@ -41,7 +41,7 @@ ver=$(pin "$series" DEBVER)
 sum=$(pin "$series" SHA256)
 deb=$CACHE/debs/${pkg}_${ver}_all.deb
 if ! [ -f "$deb" ] || ! echo "$sum  $deb" | sha256sum -c --quiet - 2>/dev/null; then
-	"$TOP/scripts/setup.sh" >&2
+	"$TOP/scripts/setup.sh" "$series" >&2
 fi
 echo "$sum  $deb" | sha256sum -c --quiet - || die "$deb: sha256 mismatch"
 

@@ -59,7 +59,7 @@ export_to() {
 	find "$out" -maxdepth 1 -name '*.patch' -delete
 	git -C "$t" -c core.abbrev=12 -c diff.renames=true format-patch -q \
 		--zero-commit --no-signature --base=base --cover-letter \
-		--cover-from-description=subject --reroll-count="$SERIES_REROLL" \
+		--cover-from-description=subject --reroll-count="$(pin "$series" REROLL)" \
 		--no-thread -o "$out" "base..$b"
 	# The cover letter's Date: is the time of the export: pin it.
 	sed -i "s/^Date: .*/Date: $(date -R -d "$SERIES_COMMITTER_DATE")/" \
@@ -88,9 +88,12 @@ tree)
 	elif [ "$(git -C "$t" config nri.stamp || true)" != "$(stamp)" ] ||
 		[ "$(git -C "$t" rev-parse HEAD)" != "$(git -C "$t" config nri.applied || true)" ] ||
 		[ -n "$(git -C "$t" status --porcelain)" ]; then
-		# Never throw work away: keep whatever is in the tree on a branch.
+		# Never throw work away: keep whatever is in the tree on a branch. A
+		# freshly imported tree (clean, at base) has nothing to keep.
+		head=$(git -C "$t" rev-parse HEAD)
 		if [ -n "$(git -C "$t" status --porcelain)" ] ||
-			[ "$(git -C "$t" rev-parse HEAD)" != "$(git -C "$t" config nri.applied || true)" ]; then
+			{ [ "$head" != "$(git -C "$t" config nri.applied || true)" ] &&
+				[ "$head" != "$(git -C "$t" rev-parse base)" ]; }; then
 			save=autosave/$(date -u +%Y%m%dT%H%M%SZ)
 			git -C "$t" add -A
 			git -C "$t" commit -q --no-verify --allow-empty -m "autosave before make tree"

@@ -7,21 +7,24 @@ set -euo pipefail
 
 usage() {
 	cat <<USAGE
-usage: ${0##*/} [-h]
+usage: ${0##*/} [-h] [SERIES...]
 
 Installs the toolchain into the system (Debian packages) and into the cache
-(\$NRI_CACHE, default ~/.cache/nonroot-initramfs). Set RUSTC, BINDGEN,
-RUST_LIB_SRC or VNG to bring your own; the matching step is then skipped.
+(\$NRI_CACHE, default ~/.cache/nonroot-initramfs), and downloads the kernel
+sources of each SERIES (default: 6.12 7.3). Set RUSTC, BINDGEN, RUST_LIB_SRC
+or VNG to bring your own; the matching step is then skipped.
 USAGE
 }
 case "${1:-}" in
 -h | --help) usage; exit 0 ;;
-"") ;;
-*) usage >&2; exit 2 ;;
+-*) usage >&2; exit 2 ;;
 esac
 
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
+series=("$@")
+((${#series[@]})) || series=(6.12 7.3)
+for s in "${series[@]}"; do check_series "$s"; done
 
 user_rustc=${RUSTC:-}
 user_bindgen=${BINDGEN:-}
@@ -33,7 +36,7 @@ mkdir -p "$TOOLS"
 PKGS=(build-essential flex bison bc libelf-dev libssl-dev cpio xz-utils git
 	python3-venv ca-certificates "libclang-$LLVM_VERSION-dev"
 	"clang-$LLVM_VERSION" "llvm-$LLVM_VERSION" "lld-$LLVM_VERSION"
-	qemu-system-x86 busybox-static crun kmod shellcheck)
+	qemu-system-x86 busybox-static crun runc bubblewrap e2fsprogs kmod shellcheck)
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -49,14 +52,30 @@ if ((${#missing[@]})); then
 		--no-upgrade "${missing[@]}" >/dev/null
 fi
 
+# apt_mirror SUITE-REGEX: the URI of the first archive in this system's apt
+# sources whose suite matches, as apt itself reports it.
+apt_mirror() {
+	apt-cache policy | awk -v re="$1" '
+		$1 ~ /^[0-9]+$/ && $2 ~ /^[a-z]+:\/\// {
+			split($3, s, "/")
+			if (s[1] ~ re) { print $2; exit }
+		}'
+}
+
 # The private apt view, used for rust-src and linux-source-7.3.
 setup_papt() {
 	[ -f "$PAPT/lists/.updated" ] && return 0
 	mkdir -p "$PAPT/lists/partial" "$PAPT/cache/archives/partial"
-	local kr=/usr/share/keyrings/debian-archive-keyring.gpg
+	local kr=/usr/share/keyrings/debian-archive-keyring.gpg main security
+	# The mirrors this system already uses: the archive that serves a plain
+	# suite (bookworm, trixie, ...) and the one that serves its -security.
+	main=$(apt_mirror '^[a-z]+$')
+	security=$(apt_mirror '^[a-z]+-security$')
+	[ -n "$main" ] || die "no Debian archive in this system's apt sources (apt-cache policy)"
+	[ -n "$security" ] || die "no Debian security archive in this system's apt sources (apt-cache policy)"
 	cat >"$PAPT/sources.list" <<SRC
-deb [signed-by=$kr] http://deb.debian.org/debian trixie-backports main
-deb [signed-by=$kr] http://deb.debian.org/debian-security bookworm-security main
+deb [signed-by=$kr] $main trixie-backports main
+deb [signed-by=$kr] $security bookworm-security main
 SRC
 	mapfile -t o < <(papt_opts)
 	apt-get "${o[@]}" update -qq
@@ -101,9 +120,16 @@ if [ -z "$user_vng" ] && ! "$VNG" --version 2>/dev/null | grep -qF "$VIRTME_NG_V
 	python3 -m venv "$TOOLS/venv"
 	"$TOOLS/venv/bin/pip" install --quiet --disable-pip-version-check "virtme-ng==$VIRTME_NG_VERSION"
 fi
+# checkpatch.pl runs scripts/spdxcheck.py, which needs ply and GitPython: in
+# the same venv, which scripts/check.sh puts first in PATH for checkpatch.
+if ! "$TOOLS/venv/bin/python3" -c 'import ply, git' 2>/dev/null; then
+	[ -x "$TOOLS/venv/bin/pip" ] || python3 -m venv "$TOOLS/venv"
+	"$TOOLS/venv/bin/pip" install --quiet --disable-pip-version-check "ply==$PLY_VERSION" \
+		"GitPython==$GITPYTHON_VERSION"
+fi
 
 # Kernel sources that come from the private view must be fetchable too.
-for s in 6.12 7.3; do
+for s in "${series[@]}"; do
 	d=$CACHE/debs/$(pin "$s" PKG)_$(pin "$s" DEBVER)_all.deb
 	[ -f "$d" ] || fetch_deb "$(pin "$s" PKG)" "$(pin "$s" DEBVER)" "$(pin "$s" SHA256)" >/dev/null
 done

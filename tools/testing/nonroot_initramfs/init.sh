@@ -1,15 +1,28 @@
 #!/bin/sh
-# /init of the test initramfs: observe, report on the console, power off.
-# Every report line starts with "NRI: "; the host (scripts/boottest.py) decides
-# what is expected for each boot. Runs under busybox sh.
-PATH=/bin:/usr/bin
+# /init of the test initramfs (and /sbin/init2, for rdinit=), and /sbin/init of
+# the test disk (scripts/mkmedia.sh disk): observe, report on the console,
+# power off. Every report line starts with "NRI: "; the host
+# (scripts/boottest.py) decides what is expected for each boot. Runs under
+# busybox sh.
+#
+# Kernel arguments it reads (the kernel ignores them, /proc/cmdline shows them):
+#   nri.mode=switch_root  from the initramfs, mount /dev/vda on /newroot and
+#                         exec busybox switch_root into its /sbin/init
+#   nri.mode=pivot        the same with pivot_root(2), as systemd does; falls
+#                         back to switch_root when pivot_root fails
+#   nri.rt=LIST           the container probes to run, comma-separated, of
+#                         crun,runc,bwrap,bwrap-user,escape,escape-nopivot
+#                         (default: all of them; "none": none)
+PATH=/bin:/sbin:/usr/bin:/usr/sbin
 export PATH
 say() { echo "NRI: $*"; }
 
-/bin/busybox --install -s /bin
+/bin/busybox --install -s /bin 2>/dev/null
 mount -t proc proc /proc
 say "begin $(uname -r)"
 say "cmdline $(cat /proc/cmdline)"
+# What the kernel passed to init as arguments: unknown options without "=".
+say "argv $*"
 # The mount table as user space first sees it, before /init mounts anything.
 while read -r line; do say "mountinfo $line"; done </proc/self/mountinfo
 say "root-fstype $(stat -f -c %T /)"
@@ -18,10 +31,72 @@ entries=
 for e in /* /.[!.]*; do [ -e "$e" ] && entries="$entries ${e#/}"; done
 say "root-entries$entries"
 
+role=initramfs
+[ -e /etc/nri-disk-marker ] && role=disk
+say "init $0 pid=$$ role=$role"
+
+# karg NAME: the value of the last NAME=VALUE kernel argument.
+karg() {
+	v=
+	read -r cmdline </proc/cmdline
+	set -f
+	for a in $cmdline; do
+		case "$a" in "$1"=*) v=${a#*=} ;; esac
+	done
+	set +f
+	echo "$v"
+}
+shmem() { say "shmem stage=$1 $(awk '/^Shmem:/ { print $2 }' /proc/meminfo) kB"; }
+shmem "$role"
+[ -e /big.bin ] && say "big-file size=$(stat -c %s /big.bin) end=$(tail -c 12 /big.bin | tr -dc a-z-)"
+
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs run /run
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
+
+# Leave the initramfs for the root on the disk, the way an initramfs does at
+# the end of its job. Report, and power off if there is no way.
+switch() {
+	case "$1" in
+	pivot | switch_root) ;;
+	*) say "switch unknown nri.mode=$1" && return ;;
+	esac
+	i=0
+	while ! [ -b /dev/vda ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	out=$(mount -t ext4 /dev/vda /newroot 2>&1)
+	rc=$?
+	say "mount-newroot rc=$rc $out"
+	[ $rc = 0 ] || return
+	# The new root mounts its own; nothing of ours stays mounted below it.
+	umount /sys/fs/cgroup /sys /run
+	if [ "$1" = pivot ]; then
+		# systemd's way: pivot_root, detach the old root, exec the new init.
+		cd /newroot || return
+		out=$(pivot_root . oldroot 2>&1)
+		rc=$?
+		say "switch method=pivot_root rc=$rc $out"
+		if [ $rc = 0 ]; then
+			# Detaches the old root with everything still mounted on it.
+			umount -l /oldroot
+			say "switch exec /sbin/init"
+			exec /bin/busybox chroot . /sbin/init
+		fi
+		cd /
+	fi
+	# switch_root deletes the initramfs, moves /newroot onto / and chroots.
+	umount /proc /dev
+	say "switch method=switch_root"
+	exec switch_root /newroot /sbin/init
+}
+mode=$(karg nri.mode)
+if [ "$role" = initramfs ] && [ -n "$mode" ]; then
+	switch "$mode"
+	say "switch failed"
+	say "done"
+	sync
+	reboot -f
+fi
 
 # pivot_root(2) from the initramfs, in a private mount namespace, into a fresh
 # tmpfs: the call a container runtime makes.
@@ -30,12 +105,58 @@ out=$(unshare -m sh -c 'mount -t tmpfs nri /newroot && mkdir /newroot/old &&
 rc=$?
 say "pivot_root rc=$rc $(echo "$out" | tr '\n' ' ')"
 
-# A real container runtime running the bundle; the container reports what it
-# sees of the mount tree after its own pivot_root.
-crun --root /run/crun run --bundle /bundle nri-test >/run/crun.out 2>&1
+# Container runtimes running the bundle; the container reports what it sees of
+# the mount tree after the runtime's pivot_root. rt NAME CMD...: run, report.
+rt() {
+	name=$1
+	shift
+	"$@" >/run/rt.out 2>&1
+	rc=$?
+	say "rt $name rc=$rc"
+	while read -r line; do say "rt-out $name $line"; done </run/rt.out
+}
+want() {
+	case ",$rts," in *",$1,"*) command -v "$2" >/dev/null ;; *) false ;; esac
+}
+rts=$(karg nri.rt)
+rts=${rts:-crun,runc,bwrap,bwrap-user,escape,escape-nopivot}
+bw="--ro-bind /bundle/rootfs / --proc /proc --dev /dev --unshare-pid --unshare-ipc --unshare-uts"
+bw="$bw /bin/sh /report.sh"
+want crun crun && rt crun crun --root /run/crun run --bundle /bundle nri-test
+want runc runc && rt runc runc --root /run/runc run --bundle /bundle nri-test
+# shellcheck disable=SC2086 # $bw is a list of arguments
+want bwrap bwrap && rt bwrap bwrap $bw
+# Unprivileged, in a user namespace of its own, as nobody.
+want bwrap-user bwrap && rt bwrap-user su -s /bin/sh nobody -c "bwrap --unshare-user $bw"
+# A privileged process tries to leave the container root (bundle/escape.json,
+# escape.c). After the runtime's pivot_root nothing of the initramfs is left
+# in the container's mount namespace; with --no-pivot (MS_MOVE and chroot
+# instead of pivot_root, the workaround for a rootfs root) all of it is.
+want escape crun && rt escape crun --root /run/crun run --bundle /bundle-escape nri-escape
+want escape-nopivot crun &&
+	rt escape-nopivot crun --root /run/crun run --no-pivot --bundle /bundle-escape nri-escape
+
+mount -t debugfs debugfs /sys/kernel/debug
+# The debug kernel (CONFIG_DEBUG_KMEMLEAK): scan for leaks now that boot and
+# the probes are done, and report them.
+if [ -w /sys/kernel/debug/kmemleak ]; then
+	echo scan >/sys/kernel/debug/kmemleak
+	cat /sys/kernel/debug/kmemleak >/run/kmemleak.out
+	say "kmemleak $(grep -c '^unreferenced object' /run/kmemleak.out)"
+	head -n 40 /run/kmemleak.out | while IFS= read -r line; do say "kmemleak-out $line"; done
+fi
+
+# KUnit keeps its suites after boot, in debugfs: read the results back. Last,
+# and with oops no longer fatal: a kernel that oopses here still reports the
+# rest (the host fails the boot for the Oops).
+echo 0 >/proc/sys/kernel/panic_on_oops
+say "kunit-debugfs begin"
+cat /sys/kernel/debug/kunit/nonroot_initramfs/results >/run/kunit.out 2>&1
 rc=$?
-say "crun rc=$rc"
-while read -r line; do say "crun-out $line"; done </run/crun.out
+say "kunit-debugfs rc=$rc lines=$(wc -l </run/kunit.out)"
+# The results (KTAP, indented as read), without what the cases logged.
+grep -E '^ *((not )?ok [0-9]+ |# Subtest|KTAP)|^[^ ]' /run/kunit.out | head -n 60 |
+	while IFS= read -r line; do say "kunit-debugfs-out $line"; done
 
 say "done"
 sync
