@@ -88,6 +88,8 @@ class Guest:
     big_end: str = ""
     pivot_rc: int = -1
     pivot_out: str = ""
+    pivotable_rc: int = -1
+    pivotable_out: str = ""
     runs: dict = dataclasses.field(default_factory=dict)
     switch: list = dataclasses.field(default_factory=list)
     kunit_rc: int = -1
@@ -198,6 +200,9 @@ def parse(log: str, exit_status: int) -> Guest:
         elif key == "pivot_root":
             mm = re.match(r"rc=(\d+) ?(.*)", rest)
             g.pivot_rc, g.pivot_out = int(mm.group(1)), mm.group(2)
+        elif key == "pivotable":
+            mm = re.match(r"rc=(\d+) ?(.*)", rest)
+            g.pivotable_rc, g.pivotable_out = int(mm.group(1)), mm.group(2).strip()
         elif key in ("mount-newroot", "switch"):
             g.switch.append(f"{key} {rest}")
         elif key == "rt":
@@ -525,6 +530,36 @@ def kunit_after_unpack(g: Guest) -> str:
     return ""
 
 
+def pivotable_agrees(g: Guest) -> str:
+    """tools/pivotable's verdict, in every init of the boot, is what
+    pivot_root(2) did in that same init: exit status 0 where it worked, 1
+    (with a remedy) where it failed."""
+    for stage in g.stages or [g]:
+        if stage.pivot_rc < 0:
+            continue
+        want = 0 if stage.pivot_rc == 0 else 1
+        if stage.pivotable_rc != want:
+            return (f"pivot_root rc={stage.pivot_rc}, pivotable rc={stage.pivotable_rc}: "
+                    f"{stage.pivotable_out or 'no report'}")
+        if want == 1 and "remedy:" not in stage.pivotable_out:
+            return f"no remedy: {stage.pivotable_out}"
+    return ""
+
+
+def pivotable_says(verdict: str):
+    """The first init's tools/pivotable verdict starts with VERDICT; a "not
+    pivotable" one names the exact remedy for a kernel that has the feature."""
+    def check(g: Guest) -> str:
+        if not g.pivotable_out.startswith(verdict):
+            return f"pivotable said '{g.pivotable_out}', want '{verdict}...'"
+        remedy = "remedy: boot with nonroot_initramfs (this kernel has CONFIG_NONROOT_INITRAMFS=y)"
+        if verdict.startswith("not") and remedy not in g.pivotable_out:
+            return f"pivotable said '{g.pivotable_out}', want '{remedy}'"
+        return ""
+    check.__name__ = "pivotable_says_" + re.sub(r"\W+", "_", verdict).strip("_")
+    return check
+
+
 def ran_as(path: str, role="initramfs"):
     def check(g: Guest) -> str:
         last = g.last
@@ -698,15 +733,20 @@ CONTAINERS_OFF = [fails_at_pivot_root(n) for n in RUNTIMES] + \
 CONTAINERS_ON = [runs(n) for n in RUNTIMES] + [cannot_reach_initramfs(n) for n in RUNTIMES] + \
     [escape_is_contained, escape_nopivot_reaches_initramfs]
 
+# What tools/pivotable tells the operator of a test kernel (it has
+# CONFIG_NONROOT_INITRAMFS=y and /proc/config.gz) booted without the feature.
+PIVOTABLE_OFF = pivotable_says("not pivotable: / is rootfs")
 STOCK_612 = [stock_mount_table, root_is_absolute_rootfs, initramfs_unpacked,
-             pivot_root_fails_einval] + CONTAINERS_OFF
+             pivot_root_fails_einval, PIVOTABLE_OFF] + CONTAINERS_OFF
 # The same without the exact mount table, for boots whose rootfs is set up
 # differently (ramfs, options) or that hold more.
 ROOTFS_612 = [root_is_absolute_rootfs, initramfs_unpacked, pivot_root_fails_einval,
               no_feature_log_line]
 NONROOT = [root_is_tmpfs_on_rootfs, feature_log_line(False), unpack_after_switch,
+           pivotable_says("pivotable: nonroot_initramfs active"),
            initramfs_unpacked, pivot_root_works] + CONTAINERS_ON
 NONROOT_RAMFS = [root_is_unlimited_tmpfs_on_rootfs, feature_log_line(True), unpack_after_switch,
+                 pivotable_says("pivotable: nonroot_initramfs active"),
                  initramfs_unpacked, pivot_root_works]
 
 # Boot media besides the test initramfs (scripts/mkmedia.sh): "initrd" is
@@ -829,7 +869,8 @@ CASES = {
     },
     "7.3": {
         "": {
-            "stock": ([], [root_is_rootfs_on_nullfs, pivot_root_works, crun_runs]),
+            "stock": ([], [root_is_rootfs_on_nullfs, pivot_root_works, crun_runs,
+                           pivotable_says("pivotable: on nullfs")]),
         },
     },
 }
@@ -875,6 +916,7 @@ def run_case(series, variant, name, kernel, initramfs, logdir, results, kunit):
     t0 = time.monotonic()
     g = boot(kernel, initrd, logf, args, qemu)
     took = time.monotonic() - t0
+    checks = checks + [pivotable_agrees]
     if series in KUNIT_SUITE:
         checks = checks + [kunit_debugfs_readable, kunit_after_unpack]
     why_not = g.crashed(until_kunit=series in KUNIT_SUITE)

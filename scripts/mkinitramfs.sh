@@ -84,6 +84,7 @@ printf '%s\n' "root:x:0:" "nogroup:x:65534:" >"$group"
 	echo "file /bin/busybox $busybox 755 0 0"
 	echo "slink /bin/sh busybox 777 0 0"
 	echo "file /init $h/init.sh 755 0 0"
+	echo "file /usr/bin/pivotable $TOP/tools/pivotable/pivotable 755 0 0"
 	# The same script again, for rdinit= pointing elsewhere.
 	echo "file /sbin/init2 $h/init.sh 755 0 0"
 	echo "file /etc/passwd $passwd 644 0 0"

@@ -54,7 +54,7 @@ esac
 inputs() {
 	cat "$0" "$TOP/scripts/mkinitramfs.sh"
 	case "$kind" in
-	disk) cat "$h/init.sh" /bin/busybox ;;
+	disk) cat "$h/init.sh" /bin/busybox "$TOP/tools/pivotable/pivotable" ;;
 	big | bootconfig-* | builtin) cat "$base" ;;
 	esac
 }
@@ -103,6 +103,8 @@ disk)
 		[ "$a" = busybox ] || ln -s busybox "$root/bin/$a"
 	done
 	cp "$h/init.sh" "$root/sbin/init"
+	mkdir -p "$root/usr/bin"
+	cp "$TOP/tools/pivotable/pivotable" "$root/usr/bin/pivotable"
 	chmod 755 "$root/sbin/init" "$root/bin/busybox"
 	# How init.sh knows that it runs from the disk.
 	echo "nonroot_initramfs test disk" >"$root/etc/nri-disk-marker"

@@ -104,6 +104,11 @@ out=$(unshare -m sh -c 'mount -t tmpfs nri /newroot && mkdir /newroot/old &&
 	cd /newroot && pivot_root . old && echo pivoted' 2>&1)
 rc=$?
 say "pivot_root rc=$rc $(echo "$out" | tr '\n' ' ')"
+# The operator's check (tools/pivotable): its verdict must agree with the
+# pivot_root(2) above.
+out=$(pivotable 2>&1)
+rc=$?
+say "pivotable rc=$rc $(echo "$out" | tr '\n' ' ')"
 
 # Container runtimes running the bundle; the container reports what it sees of
 # the mount tree after the runtime's pivot_root. rt NAME CMD...: run, report.
