@@ -3,7 +3,7 @@ SHELL := /bin/bash
 V ?= 6.12
 S := scripts
 
-.PHONY: help setup demo check tree export drift build initramfs boot lint
+.PHONY: help setup demo check tree export drift build initramfs boot lint distro-config
 
 help:
 	@echo 'make demo          build a patched 6.12 kernel, boot it without and with'
@@ -15,6 +15,8 @@ help:
 	@echo 'make drift         fail when patches/ does not round-trip'
 	@echo 'make build V=6.12  build the test kernel'
 	@echo 'make lint          shellcheck and python syntax'
+	@echo 'make distro-config FROM=CONFIG [OUT=FILE] [DEFAULT_ON=1]'
+	@echo '                   a distribution'"'"'s 6.12 config with the feature on'
 
 setup:
 	$(S)/setup.sh
@@ -38,7 +40,11 @@ drift:
 build:
 	$(S)/build.sh $(V)
 
+distro-config:
+	@test -n "$(FROM)" || { echo "usage: make distro-config FROM=CONFIG [OUT=FILE] [DEFAULT_ON=1]"; exit 2; }
+	$(S)/distro-config.sh $(if $(DEFAULT_ON),--default-on) $(FROM) $(OUT)
+
 lint:
-	shellcheck -x $(S)/*.sh tools/testing/nonroot_initramfs/*.sh \
+	shellcheck -x $(S)/*.sh tools/testing/nonroot_initramfs/*.sh tools/pivotable/pivotable \
 		tools/testing/nonroot_initramfs/bundle/*.sh .ci/run
 	python3 -m py_compile $(S)/*.py

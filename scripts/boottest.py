@@ -81,6 +81,7 @@ class Guest:
     mounts: list = dataclasses.field(default_factory=list)
     mountinfo: list = dataclasses.field(default_factory=list)
     root_entries: list = dataclasses.field(default_factory=list)
+    root_mode: str = ""
     init: str = ""
     role: str = ""
     shmem: int = -1
@@ -89,6 +90,7 @@ class Guest:
     pivot_rc: int = -1
     pivot_out: str = ""
     pivotable_rc: int = -1
+    insmod: dict = dataclasses.field(default_factory=dict)
     pivotable_out: str = ""
     runs: dict = dataclasses.field(default_factory=dict)
     switch: list = dataclasses.field(default_factory=list)
@@ -183,6 +185,8 @@ def parse(log: str, exit_status: int) -> Guest:
         elif key == "mountinfo":
             g.mountinfo.append(rest)
             g.mounts.append(Mount.parse(rest))
+        elif key == "root-mode":
+            g.root_mode = rest.strip()
         elif key == "root-entries":
             g.root_entries = rest.split()
         elif key == "init":
@@ -200,6 +204,10 @@ def parse(log: str, exit_status: int) -> Guest:
         elif key == "pivot_root":
             mm = re.match(r"rc=(\d+) ?(.*)", rest)
             g.pivot_rc, g.pivot_out = int(mm.group(1)), mm.group(2)
+        elif key == "insmod":
+            mm = re.match(r"(\S+) rc=(\d+) ?(.*)", rest)
+            if mm:
+                g.insmod[mm.group(1)] = (int(mm.group(2)), mm.group(3).strip())
         elif key == "pivotable":
             mm = re.match(r"rc=(\d+) ?(.*)", rest)
             g.pivotable_rc, g.pivotable_out = int(mm.group(1)), mm.group(2).strip()
@@ -372,6 +380,8 @@ def root_is_leaf_on_rootfs(unlimited: bool):
         limits = [o for o in r.superopts.split(",") if o.startswith(("size=", "nr_inodes="))]
         if unlimited and sorted(limits) != ["nr_inodes=0", "size=0k"]:
             return f"/ has {r.superopts}, want size=0k,nr_inodes=0"
+        if unlimited and "mode=755" not in r.superopts.split(","):
+            return f"/ has {r.superopts}, want mode=755, as a ramfs rootfs has"
         if not unlimited and ("size=0k" in limits or "nr_inodes=0" in limits):
             return f"/ has {r.superopts}: unlimited, where rootfs is a tmpfs"
         if "init" not in g.root_entries:
@@ -383,6 +393,25 @@ def root_is_leaf_on_rootfs(unlimited: bool):
 
 root_is_tmpfs_on_rootfs = root_is_leaf_on_rootfs(False)
 root_is_unlimited_tmpfs_on_rootfs = root_is_leaf_on_rootfs(True)
+
+
+def root_mode_as_stock(g: Guest) -> str:
+    """/ has the mode rootfs has on the stock kernel: 1777 for a tmpfs rootfs,
+    755 for a ramfs one (rootfstype= other than tmpfs, or root= without
+    rootfstype=, as init_rootfs() decides); the test initramfs has no "/"."""
+    words = g.cmdline.split()
+    fstypes = [w.split("=", 1)[1] for w in words if w.startswith("rootfstype=")]
+    last = fstypes[-1] if fstypes else None
+    has_root = any(w.startswith("root=") for w in words)
+    tmpfs = (not has_root and last is None) or (last is not None and "tmpfs" in last)
+    want = "1777" if tmpfs else "755"
+    # mode= in initramfs_options= sets it, on rootfs as on the tmpfs.
+    for w in words:
+        if w.startswith("initramfs_options="):
+            for o in w.split("=", 1)[1].split(","):
+                if o.startswith("mode="):
+                    want = o.split("=", 1)[1].lstrip("0") or "0"
+    return "" if g.root_mode == want else f"/ has mode {g.root_mode or '?'}, stock: {want}"
 
 
 def no_feature_log_line(g: Guest) -> str:
@@ -432,7 +461,7 @@ def unpack_after_switch(g: Guest) -> str:
 
 def warns_rejected_options(g: Guest) -> str:
     lines = log_lines(g, r"nonroot_initramfs: tmpfs rejected initramfs_options= .*mounted with "
-                         r"size=0,nr_inodes=0$")
+                         r"size=0,nr_inodes=0,mode=755$")
     return "" if len(lines) == 1 else f"want one 'tmpfs rejected' warning, got {lines}"
 
 
@@ -527,6 +556,24 @@ def kunit_after_unpack(g: Guest) -> str:
         return "final_mount_state did not run"
     if freed is not None and ran < freed:
         return f"final_mount_state ran at {ran} s, the unpack ended at {freed} s"
+    return ""
+
+
+def modules_version_checked(g: Guest) -> str:
+    """The C module loads with its versions checked; the copy with the CRC of
+    kernel_kobj altered is refused with the kernel's own message."""
+    bad, good = g.insmod.get("bad"), g.insmod.get("good")
+    if bad is None or good is None:
+        return f"the modules were not loaded: {g.insmod}"
+    if bad[0] == 0:
+        return "the module with an altered CRC was loaded"
+    if not any("nri_modver: disagrees about version of symbol kernel_kobj" in l
+               for l in g.kernel_log):
+        return "no 'disagrees about version of symbol kernel_kobj' in the kernel log"
+    if good[0] != 0:
+        return f"the module as built did not load: {good[1]}"
+    if not any("nri_modver: loaded" in l for l in g.kernel_log):
+        return "the module's init did not run"
     return ""
 
 
@@ -736,16 +783,19 @@ CONTAINERS_ON = [runs(n) for n in RUNTIMES] + [cannot_reach_initramfs(n) for n i
 # What tools/pivotable tells the operator of a test kernel (it has
 # CONFIG_NONROOT_INITRAMFS=y and /proc/config.gz) booted without the feature.
 PIVOTABLE_OFF = pivotable_says("not pivotable: / is rootfs")
-STOCK_612 = [stock_mount_table, root_is_absolute_rootfs, initramfs_unpacked,
+STOCK_612 = [stock_mount_table, root_is_absolute_rootfs, root_mode_as_stock, initramfs_unpacked,
              pivot_root_fails_einval, PIVOTABLE_OFF] + CONTAINERS_OFF
 # The same without the exact mount table, for boots whose rootfs is set up
 # differently (ramfs, options) or that hold more.
-ROOTFS_612 = [root_is_absolute_rootfs, initramfs_unpacked, pivot_root_fails_einval,
+ROOTFS_612 = [root_is_absolute_rootfs, root_mode_as_stock, initramfs_unpacked,
+              pivot_root_fails_einval,
               no_feature_log_line]
-NONROOT = [root_is_tmpfs_on_rootfs, feature_log_line(False), unpack_after_switch,
+NONROOT = [root_is_tmpfs_on_rootfs, root_mode_as_stock, feature_log_line(False),
+           unpack_after_switch,
            pivotable_says("pivotable: nonroot_initramfs active"),
            initramfs_unpacked, pivot_root_works] + CONTAINERS_ON
-NONROOT_RAMFS = [root_is_unlimited_tmpfs_on_rootfs, feature_log_line(True), unpack_after_switch,
+NONROOT_RAMFS = [root_is_unlimited_tmpfs_on_rootfs, root_mode_as_stock, feature_log_line(True),
+                 unpack_after_switch,
                  pivotable_says("pivotable: nonroot_initramfs active"),
                  initramfs_unpacked, pivot_root_works]
 
@@ -873,6 +923,16 @@ CASES = {
                            pivotable_says("pivotable: on nullfs")]),
         },
     },
+}
+
+# The fleet kernel (modversions.config): MODULES and MODVERSIONS with the
+# series' built-in Rust. It boots like the test kernel, and version-checks
+# modules (scripts/modtest.sh builds them into the "modules" initramfs).
+CASES["6.12"]["modversions"] = {
+    "present": (["nonroot_initramfs"], NONROOT + [modules_version_checked],
+                {"initrd": "modules"}),
+    "absent": ([], STOCK_612[1:] + [no_feature_log_line, modules_version_checked],
+               {"initrd": "modules"}),
 }
 
 # The debug kernel (debug.config: KASAN, lockdep, DEBUG_VM, DEBUG_LIST,

@@ -64,7 +64,7 @@ drift_catches_hand_edit() (
 record setup "$TOP/scripts/setup.sh" "${series[@]}" || true
 mapfile -t kargs < <(kmake_args)
 toolchain_env
-record shellcheck shellcheck -x "$TOP"/scripts/*.sh "$TOP"/tools/testing/nonroot_initramfs/*.sh \
+record shellcheck shellcheck -x "$TOP"/scripts/*.sh "$TOP"/tools/testing/nonroot_initramfs/*.sh "$TOP"/tools/pivotable/pivotable \
 	"$TOP"/tools/testing/nonroot_initramfs/bundle/*.sh "$TOP/.ci/run" || true
 record python-syntax python3 -m py_compile "$TOP"/scripts/*.py || true
 record initramfs "$TOP/scripts/mkinitramfs.sh" "$CACHE/initramfs.cpio.gz" || true
@@ -130,6 +130,20 @@ handler_lifetime() (
 	echo "Option<&CStr> handler: compiles"
 )
 
+# A distribution's own configuration (Debian's, package linux-config-6.12)
+# with the feature: RUST and NONROOT_INITRAMFS on, MODVERSIONS kept, and
+# exactly the expected changes (config only: seconds, no build).
+distro_config() (
+	from=/usr/src/linux-config-6.12/config.amd64_none_amd64.xz
+	out=$run/config.debian-nonroot-initramfs
+	"$TOP/scripts/distro-config.sh" "$from" "$out" | tee "$run/distro-config.txt"
+	for want in CONFIG_RUST=y CONFIG_NONROOT_INITRAMFS=y CONFIG_MODVERSIONS=y; do
+		grep -qx "$want" "$out" || { echo "no $want in $out"; return 1; }
+	done
+	sed -n 's/^  //p' "$run/distro-config.txt" |
+		diff -u "$TOP/tools/testing/nonroot_initramfs/distro-config.expected" -
+)
+
 # The other test kernels of a series: a config fragment each, booted with the
 # cases of boottest.py's variant of the same name. default-on has a built-in
 # initramfs (scripts/mkmedia.sh builtin); debug is built with clang.
@@ -137,6 +151,7 @@ variants() {
 	case "$1" in
 	6.12)
 		echo "$TOP/tools/testing/nonroot_initramfs/default-on.config"
+		echo "$TOP/tools/testing/nonroot_initramfs/modversions.config"
 		echo "$TOP/tools/testing/nonroot_initramfs/debug.config"
 		;;
 	esac
@@ -149,6 +164,7 @@ for s in "${series[@]}"; do
 		record "style-$s" style "$s" || true
 		if [ "$s" = 6.12 ]; then
 			record "boot_param-handler-lifetime-$s" handler_lifetime "$s" || true
+			record "distro-config-debian-$s" distro_config || true
 		fi
 		# Only where the series has Rust to check.
 		if series_rs "$s" | grep -q .; then
@@ -166,6 +182,13 @@ for s in "${series[@]}"; do
 		v=$(basename "$frag" .config)
 		if record "build-$s-$v" "$TOP/scripts/build.sh" "$s" "$frag"; then
 			bz=$(tail -n 1 "$run/build-$s-$v.log")
+			if [ "$v" = modversions ]; then
+				# The modules the fleet kernel's boots load; a Rust module
+				# must not build.
+				record "modversions-$s-modules" "$TOP/scripts/modtest.sh" \
+					"$CACHE/build/$s-$v" "$CACHE/initramfs.cpio.gz" \
+					"$CACHE/media/modules.cpio.gz" || continue
+			fi
 			python3 "$TOP/scripts/boottest.py" --series "$s" --variant "$v" \
 				--kernel "$bz" --initramfs "$CACHE/initramfs.cpio.gz" --logdir "$run" \
 				--results "$results" || echo "fail boottest-$s-$v-driver" >>"$results"

@@ -17,6 +17,8 @@ KIND is one of
   bootconfig-on   INITRAMFS with a bootconfig appended (tools/bootconfig -a):
                   kernel.nonroot_initramfs, kernel.initramfs_options
   bootconfig-off  the same without kernel.nonroot_initramfs
+  modules         the test initramfs with two modules for the fleet kernel,
+                  made by scripts/modtest.sh (check.sh runs it): printed only
   builtin         INITRAMFS uncompressed, followed by an archive holding
                   /nri-builtin: the built-in initramfs of the default-on test
                   kernel (CONFIG_INITRAMFS_SOURCE, default-on.config)
@@ -37,6 +39,12 @@ media=$CACHE/media
 mkdir -p "$media" "$TOOLS"
 
 case "$kind" in
+modules)
+	out=$media/modules.cpio.gz
+	[ -f "$out" ] || die "no $out: scripts/modtest.sh writes it"
+	printf '%s\n' "$out"
+	exit 0
+	;;
 disk) out=$media/disk.img ;;
 noinit) out=$media/noinit.cpio.gz ;;
 big | bootconfig-on | bootconfig-off)

@@ -36,7 +36,8 @@ mkdir -p "$TOOLS"
 PKGS=(build-essential flex bison bc libelf-dev libssl-dev cpio xz-utils git
 	python3-venv ca-certificates "libclang-$LLVM_VERSION-dev"
 	"clang-$LLVM_VERSION" "llvm-$LLVM_VERSION" "lld-$LLVM_VERSION"
-	qemu-system-x86 busybox-static crun runc bubblewrap e2fsprogs kmod shellcheck)
+	qemu-system-x86 busybox-static crun runc bubblewrap e2fsprogs kmod shellcheck
+	dwarves linux-config-6.12)
 
 missing=()
 for p in "${PKGS[@]}"; do

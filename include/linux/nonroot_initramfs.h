@@ -26,8 +26,7 @@ int __init nonroot_initramfs_rmdir(const char *path);
 int __init nonroot_initramfs_mount_tmpfs(const char *path, char *data);
 int __init nonroot_initramfs_umount(const char *path);
 int __init nonroot_initramfs_chdir(const char *path);
-int __init nonroot_initramfs_move_mount(const char *from, const char *to);
-int __init nonroot_initramfs_chroot(const char *path);
+int __init nonroot_initramfs_move_root(void);
 
 #ifdef CONFIG_NONROOT_INITRAMFS_KUNIT_TEST
 /* The mount tree as the boot task sees it, once the initramfs is unpacked. */

@@ -67,8 +67,13 @@ unsafe impl Sync for Entry {}
 
 impl Entry {
     /// Builds an entry. Used by [`setup!`] and [`early_param!`]; not public API.
+    ///
+    /// # Safety
+    ///
+    /// `setup_func` must be sound to call, during boot, with a writable NUL-terminated string
+    /// that is valid only for the duration of the call, and must not keep a pointer into it.
     #[doc(hidden)]
-    pub const fn new(
+    pub const unsafe fn new(
         name: &'static [u8],
         setup_func: unsafe extern "C" fn(*mut c_char) -> c_int,
         early: bool,
@@ -81,7 +86,8 @@ impl Entry {
         }
     }
 
-    /// The option's name, without a trailing `=`.
+    /// The option's name, as registered: `setup!` and `early_param!` names have no trailing `=`,
+    /// the names of C's `__setup()` options often do.
     pub fn name(&self) -> &CStr {
         // SAFETY: `name` was built by `new` from a `'static`, NUL-terminated byte string.
         unsafe { CStr::from_char_ptr(self.name) }
@@ -98,14 +104,17 @@ impl Entry {
     ///
     /// # Safety
     ///
-    /// Only before init memory is freed: the entry and its handler are init code and data.
+    /// Only before init memory is freed: the entry and its handler are init code and data. And
+    /// only for an entry whose handler does not keep a pointer to `arg` after the call: every
+    /// entry made by [`setup!`] or [`early_param!`], but not every C `__setup()` handler.
     pub unsafe fn call(&self, arg: &mut [u8]) -> c_int {
         if arg.last() != Some(&0) {
             return EINVAL.to_errno();
         }
         match self.setup_func {
-            // SAFETY: `arg` is a writable, NUL-terminated string, as the boot parser passes;
-            // by the safety requirements of this function the handler is still there.
+            // SAFETY: `arg` is a writable, NUL-terminated string, as the boot parser passes; by
+            // the safety requirements of this function the handler is still there and does not
+            // keep `arg`, which lives for the call only.
             Some(f) => unsafe { f(arg.as_mut_ptr().cast()) },
             None => 0,
         }
@@ -195,7 +204,7 @@ pub fn setup_ret(result: Result, early: bool) -> c_int {
 ///
 /// Anything else is [`EINVAL`], the empty value (`name=`) included. Every accepted value means
 /// what C's `kstrtobool()` makes of it, but `kstrtobool()` reads only the first one or two
-/// characters, so that it takes `default` for `false` and `yolo` for `true`; here those are
+/// characters, so that it takes `nonsense` for `false` and `yolo` for `true`; here those are
 /// errors, for the caller to report.
 ///
 /// # Examples
@@ -210,7 +219,7 @@ pub fn setup_ret(result: Result, early: bool) -> c_int {
 /// assert_eq!(parse_bool(Some(c_str!("yes"))), Ok(true));
 /// assert_eq!(parse_bool(Some(c_str!("False"))), Ok(false));
 /// // kstrtobool() would take these for `false` and `true`.
-/// assert!(parse_bool(Some(c_str!("default"))).is_err());
+/// assert!(parse_bool(Some(c_str!("nonsense"))).is_err());
 /// assert!(parse_bool(Some(c_str!("yolo"))).is_err());
 /// assert!(parse_bool(Some(c_str!("2"))).is_err());
 /// assert!(parse_bool(Some(c_str!(""))).is_err());
@@ -284,8 +293,10 @@ macro_rules! setup {
 /// Registers a handler for an early kernel command-line option, like C's `early_param()`.
 ///
 /// Early options are parsed by `parse_early_param()`, before [`setup!`] options and, on most
-/// architectures, before any memory allocator works. The name must match exactly. Otherwise
-/// the same as [`setup!`].
+/// architectures, before any memory allocator works. The name must match the whole option,
+/// as `parameq()` compares it (`-` and `_` are the same). Early options are read from the boot
+/// loader's command line only: bootconfig (`kernel.*` keys) never reaches them. Otherwise the
+/// same as [`setup!`].
 ///
 /// # Examples
 ///
@@ -321,6 +332,10 @@ macro_rules! early_param {
 #[macro_export]
 macro_rules! __boot_param {
     ($name:literal, $handler:path, $early:literal) => {
+        // The boot parser only sees the entries of built-in code.
+        #[cfg(MODULE)]
+        ::core::compile_error!("setup!() and early_param!() only work in built-in code");
+
         const _: () = {
             const NAME: &str = ::core::concat!($name, "\0");
 
@@ -354,7 +369,9 @@ macro_rules! __boot_param {
             #[used]
             #[link_section = ".init.setup"]
             static ENTRY: $crate::boot_param::Entry =
-                $crate::boot_param::Entry::new(&NAME_BYTES, trampoline, $early);
+                // SAFETY: `trampoline` hands `HANDLER` the value for the call only, and
+                // `HANDLER` cannot keep it (its type takes any lifetime).
+                unsafe { $crate::boot_param::Entry::new(&NAME_BYTES, trampoline, $early) };
         };
     };
 }

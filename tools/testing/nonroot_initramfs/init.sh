@@ -26,6 +26,7 @@ say "argv $*"
 # The mount table as user space first sees it, before /init mounts anything.
 while read -r line; do say "mountinfo $line"; done </proc/self/mountinfo
 say "root-fstype $(stat -f -c %T /)"
+say "root-mode $(stat -c %a /)"
 # The entries of our root directory.
 entries=
 for e in /* /.[!.]*; do [ -e "$e" ] && entries="$entries ${e#/}"; done
@@ -109,6 +110,15 @@ say "pivot_root rc=$rc $(echo "$out" | tr '\n' ' ')"
 out=$(pivotable 2>&1)
 rc=$?
 say "pivotable rc=$rc $(echo "$out" | tr '\n' ' ')"
+
+# The fleet kernel (MODVERSIONS, scripts/modtest.sh): a module with one version
+# CRC altered must be refused, the module as built must load.
+if [ -d /nri-modules ]; then
+	for m in bad good; do
+		out=$(insmod "/nri-modules/$m.ko" 2>&1)
+		say "insmod $m rc=$? $(echo "$out" | tr '\n' ' ')"
+	done
+fi
 
 # Container runtimes running the bundle; the container reports what it sees of
 # the mount tree after the runtime's pivot_root. rt NAME CMD...: run, report.
