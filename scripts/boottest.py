@@ -818,8 +818,8 @@ DISK_OFF = [ran_as("/sbin/init", "disk"), disk_root(leaf=False), no_feature_log_
 SWITCH = [disk_root_hidden, shmem_reported]
 
 # The cases: series -> kernel variant -> name -> (kernel arguments,
-# [expectations][, boot media]). Variant "" is the default test kernel,
-# "default-on" the one built with tools/testing/nonroot_initramfs/default-on.config.
+# [expectations][, boot media]). Variant "" is the default test kernel; the
+# others are built with tools/testing/nonroot_initramfs/VARIANT.config.
 # Every case with the feature on has a counterpart with it off, named NAME-off,
 # or the note says which case stands for it.
 CASES = {
@@ -904,13 +904,18 @@ CASES = {
                                   switched_by("switch_root", after_failed="pivot_root")] + SWITCH,
                                  DISK),
         },
-        # Built with CONFIG_NONROOT_INITRAMFS_DEFAULT_ON and a built-in
-        # initramfs (the test initramfs and /nri-builtin, default-on.config),
-        # booted with the external test initramfs on top of it, or alone.
-        "default-on": {
-            "absent": ([], NONROOT + [builtin_initramfs(True)]),
+        # The fleet kernel (fleet.config): CONFIG_NONROOT_INITRAMFS_DEFAULT_ON,
+        # MODULES and MODVERSIONS next to the series' built-in Rust, and a
+        # built-in initramfs (the test initramfs and /nri-builtin). Booted
+        # with an external initramfs on top (the test initramfs with the
+        # modules of scripts/modtest.sh: version-checked), or alone.
+        "fleet": {
+            "absent": ([], NONROOT + [builtin_initramfs(True), modules_version_checked],
+                       {"initrd": "modules"}),
             "off": (["nonroot_initramfs=0"],
-                    ROOTFS_612 + CONTAINERS_OFF + [builtin_initramfs(True)]),
+                    ROOTFS_612 + CONTAINERS_OFF + [builtin_initramfs(True),
+                                                   modules_version_checked],
+                    {"initrd": "modules"}),
             "builtin": ([], NONROOT + [builtin_initramfs(False)], {"initrd": "none"}),
             "builtin-off": (["nonroot_initramfs=0"],
                             ROOTFS_612 + CONTAINERS_OFF + [builtin_initramfs(False)],
@@ -923,16 +928,6 @@ CASES = {
                            pivotable_says("pivotable: on nullfs")]),
         },
     },
-}
-
-# The fleet kernel (modversions.config): MODULES and MODVERSIONS with the
-# series' built-in Rust. It boots like the test kernel, and version-checks
-# modules (scripts/modtest.sh builds them into the "modules" initramfs).
-CASES["6.12"]["modversions"] = {
-    "present": (["nonroot_initramfs"], NONROOT + [modules_version_checked],
-                {"initrd": "modules"}),
-    "absent": ([], STOCK_612[1:] + [no_feature_log_line, modules_version_checked],
-               {"initrd": "modules"}),
 }
 
 # The debug kernel (debug.config: KASAN, lockdep, DEBUG_VM, DEBUG_LIST,

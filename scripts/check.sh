@@ -145,13 +145,12 @@ distro_config() (
 )
 
 # The other test kernels of a series: a config fragment each, booted with the
-# cases of boottest.py's variant of the same name. default-on has a built-in
+# cases of boottest.py's variant of the same name. fleet has a built-in
 # initramfs (scripts/mkmedia.sh builtin); debug is built with clang.
 variants() {
 	case "$1" in
 	6.12)
-		echo "$TOP/tools/testing/nonroot_initramfs/default-on.config"
-		echo "$TOP/tools/testing/nonroot_initramfs/modversions.config"
+		echo "$TOP/tools/testing/nonroot_initramfs/fleet.config"
 		echo "$TOP/tools/testing/nonroot_initramfs/debug.config"
 		;;
 	esac
@@ -182,10 +181,10 @@ for s in "${series[@]}"; do
 		v=$(basename "$frag" .config)
 		if record "build-$s-$v" "$TOP/scripts/build.sh" "$s" "$frag"; then
 			bz=$(tail -n 1 "$run/build-$s-$v.log")
-			if [ "$v" = modversions ]; then
+			if [ "$v" = fleet ]; then
 				# The modules the fleet kernel's boots load; a Rust module
 				# must not build.
-				record "modversions-$s-modules" "$TOP/scripts/modtest.sh" \
+				record "modversions-$s-$v-modules" "$TOP/scripts/modtest.sh" \
 					"$CACHE/build/$s-$v" "$CACHE/initramfs.cpio.gz" \
 					"$CACHE/media/modules.cpio.gz" || continue
 			fi

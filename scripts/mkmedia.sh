@@ -20,8 +20,8 @@ KIND is one of
   modules         the test initramfs with two modules for the fleet kernel,
                   made by scripts/modtest.sh (check.sh runs it): printed only
   builtin         INITRAMFS uncompressed, followed by an archive holding
-                  /nri-builtin: the built-in initramfs of the default-on test
-                  kernel (CONFIG_INITRAMFS_SOURCE, default-on.config)
+                  /nri-builtin: the built-in initramfs of the fleet test
+                  kernel (CONFIG_INITRAMFS_SOURCE, fleet.config)
 INITRAMFS defaults to \$NRI_CACHE/initramfs.cpio.gz (built by mkinitramfs.sh).
 USAGE
 }

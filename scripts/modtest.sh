@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The MODVERSIONS test of the fleet kernel (modversions.config): build a C
+# The MODVERSIONS test of the fleet kernel (fleet.config): build a C
 # module for it and a copy with one symbol version CRC altered, check that a
 # Rust module does not build and that Module.symvers has no Rust symbols, and
 # write an initramfs holding both modules (the test initramfs and
@@ -10,7 +10,7 @@ usage() {
 	cat <<USAGE
 usage: ${0##*/} [-h] BUILD_DIR INITRAMFS OUT.cpio.gz
 
-BUILD_DIR is the modversions test kernel's build directory, INITRAMFS the
+BUILD_DIR is the fleet test kernel's build directory, INITRAMFS the
 test initramfs to extend. Prints what it checked; fails when a check fails.
 USAGE
 }
