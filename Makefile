@@ -3,12 +3,15 @@ SHELL := /bin/bash
 V ?= 6.12
 S := scripts
 
-.PHONY: help setup demo check tree export drift build initramfs boot lint distro-config
+.PHONY: help setup demo check bench tree export drift build initramfs boot lint distro-config range-diff
 
 help:
 	@echo 'make demo          build a patched 6.12 kernel, boot it without and with'
 	@echo '                   nonroot_initramfs, show the container runtime side by side'
 	@echo 'make check         everything CI runs; ends with "N passed, N failed"'
+	@echo 'make bench [OUT=DIR] [BENCH="--runs 5 ..."]'
+	@echo '                   the cost against stock and the workarounds, side by side'
+	@echo '                   (about 45 min; scripts/bench.py -h)'
 	@echo 'make setup         install the toolchain (Debian packages, rust-src, bindgen, virtme-ng)'
 	@echo 'make tree V=6.12   base + git am patches/v$$V into $$NRI_CACHE/git/linux-$$V'
 	@echo 'make export V=6.12 write that tree'"'"'s "series" branch back to patches/v$$V'
@@ -26,6 +29,10 @@ demo:
 
 check:
 	$(S)/check.sh
+
+bench:
+	$(S)/setup.sh 6.12
+	python3 $(S)/bench.py $(if $(OUT),--out $(OUT)) $(BENCH)
 
 tree:
 	$(S)/series.sh tree $(V)

@@ -425,6 +425,7 @@ mod tests {
         boot_param::Entry,
         error::code::{EBUSY, EINVAL, EIO},
         kunit::{kunit_case, kunit_case_null},
+        time::Ktime,
     };
 
     macro_rules! check {
@@ -852,6 +853,42 @@ mod tests {
         check!(after.pwd_mnt_id == after.root_mnt_id);
     }
 
+    /// The cost of the switch: `switch_root()` as `nonroot_initramfs_init()` calls it, on the
+    /// real VFS, in a private mount namespace on a scratch tmpfs root (as `real_vfs_undo`), each
+    /// switch on top of the previous one. The production path is not instrumented; the numbers
+    /// are logged for `scripts/bench.py` (a diagnostic line, nothing asserted about them).
+    #[link_section = ".init.text"]
+    extern "C" fn switch_cost(_test: *mut bindings::kunit) {
+        const SWITCHES: usize = 15;
+        // SAFETY: An init section suite runs in its own thread before init memory is freed;
+        // the shim gives this thread a private mount namespace and `fs_struct`.
+        let entered = unsafe { bindings::nonroot_initramfs_test_enter_scratch() };
+        check!(entered == 0);
+        if entered != 0 {
+            return;
+        }
+        // SAFETY: An init section suite runs before init memory is freed.
+        let mut vfs = InitVfs(unsafe { InitPhase::new() });
+        let mut ns = [0i64; SWITCHES];
+        for slot in ns.iter_mut() {
+            let start = Ktime::ktime_get();
+            let res = switch_root(&mut vfs, None, None);
+            *slot = (Ktime::ktime_get() - start).to_ns();
+            check!(res == Ok(Options::None));
+            if res.is_err() {
+                return;
+            }
+        }
+        ns.sort_unstable();
+        kernel::kunit::info(format_args!(
+            "    # switch_cost: {} switches: min {} ns, median {} ns, max {} ns\n",
+            SWITCHES,
+            ns[0],
+            ns[SWITCHES / 2],
+            ns[SWITCHES - 1]
+        ));
+    }
+
     /// The boot parser's table, walked by C with the C stride (`struct obs_kernel_param`).
     #[link_section = ".init.text"]
     fn find_entry<'a>(_init: &'a InitPhase, name: &CStr, early: bool) -> Option<&'a Entry> {
@@ -956,7 +993,7 @@ mod tests {
     // Not init data: KUnit keeps the suite and its cases after boot (debugfs). `.ref.data` may
     // refer to the init functions of the cases.
     #[link_section = ".ref.data"]
-    static mut CASES: [bindings::kunit_case; 12] = [
+    static mut CASES: [bindings::kunit_case; 13] = [
         kunit_case(c_str!("switch_succeeds"), switch_succeeds),
         kunit_case(c_str!("options_are_composed"), options_are_composed),
         kunit_case(
@@ -974,6 +1011,7 @@ mod tests {
             rejected_options_fall_back,
         ),
         kunit_case(c_str!("real_vfs_undo"), real_vfs_undo),
+        kunit_case(c_str!("switch_cost"), switch_cost),
         kunit_case(
             c_str!("entries_are_in_the_c_table"),
             entries_are_in_the_c_table,

@@ -10,6 +10,7 @@ usage: ${0##*/} [-h] BZIMAGE INITRAMFS LOG [KERNEL-ARG...]
 
 INITRAMFS "-" or "" boots without an initrd. NRI_QEMU_OPTS adds QEMU options
 (split at white space), e.g. "-drive file=IMG,if=virtio,format=raw,snapshot=on".
+NRI_MEMORY is the guest's memory (default 512M).
 
 vng appends an init= of its own (a path on the host) after the KERNEL-ARGs, and
 the kernel keeps the last init=. When a KERNEL-ARG is init=..., boot.sh hands
@@ -59,7 +60,7 @@ done
 rc=0
 # virtme-ng wants a terminal-less stdin it can ignore and a writable HOME.
 timeout --foreground -k 10 "${NRI_BOOT_TIMEOUT:-300}" \
-	"$VNG" --run "$bz" --disable-kvm --skip-modules --cpus 1 --memory 512M \
+	"$VNG" --run "$bz" --disable-kvm --skip-modules --cpus 1 --memory "${NRI_MEMORY:-512M}" \
 	--append "${args[*]}" --qemu-opts="${qemu[*]}" \
 	</dev/null >"$logf" 2>&1 || rc=$?
 exit "$rc"

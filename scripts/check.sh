@@ -175,6 +175,14 @@ for s in "${series[@]}"; do
 		python3 "$TOP/scripts/boottest.py" --series "$s" --kunit --kernel "$bz" \
 			--initramfs "$CACHE/initramfs.cpio.gz" --logdir "$run" \
 			--results "$results" || echo "fail boottest-$s-driver" >>"$results"
+		if [ "$s" = 6.12 ]; then
+			# make bench, small: every mode runs, reachability as expected.
+			python3 "$TOP/scripts/bench.py" --smoke --kernel "$bz" \
+				--initramfs "$CACHE/initramfs.cpio.gz" --out "$run/bench-smoke" \
+				--results "$results" >"$run/bench-smoke.log" 2>&1 ||
+				echo "fail bench-smoke-driver (log: $run/bench-smoke.log)" >>"$results"
+			tail -n 1 "$run/bench-smoke.log"
+		fi
 	fi
 	"$TOP/scripts/bisect.sh" "$s" "$results" "$run" || echo "fail bisect-$s-driver" >>"$results"
 	for frag in $(variants "$s"); do

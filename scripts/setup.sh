@@ -123,10 +123,12 @@ if [ -z "$user_vng" ] && ! "$VNG" --version 2>/dev/null | grep -qF "$VIRTME_NG_V
 fi
 # checkpatch.pl runs scripts/spdxcheck.py, which needs ply and GitPython: in
 # the same venv, which scripts/check.sh puts first in PATH for checkpatch.
-if ! "$TOOLS/venv/bin/python3" -c 'import ply, git' 2>/dev/null; then
+# scripts/bench.py plots with matplotlib.
+if ! "$TOOLS/venv/bin/python3" -c "import ply, git, matplotlib
+assert matplotlib.__version__ == '$MATPLOTLIB_VERSION'" 2>/dev/null; then
 	[ -x "$TOOLS/venv/bin/pip" ] || python3 -m venv "$TOOLS/venv"
 	"$TOOLS/venv/bin/pip" install --quiet --disable-pip-version-check "ply==$PLY_VERSION" \
-		"GitPython==$GITPYTHON_VERSION"
+		"GitPython==$GITPYTHON_VERSION" "matplotlib==$MATPLOTLIB_VERSION"
 fi
 
 # Kernel sources that come from the private view must be fetchable too.
