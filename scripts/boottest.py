@@ -92,6 +92,8 @@ class Guest:
     pivotable_rc: int = -1
     insmod: dict = dataclasses.field(default_factory=dict)
     pivotable_out: str = ""
+    ksft_rc: int = -1
+    ksft_out: list = dataclasses.field(default_factory=list)
     runs: dict = dataclasses.field(default_factory=dict)
     switch: list = dataclasses.field(default_factory=list)
     kunit_rc: int = -1
@@ -211,6 +213,11 @@ def parse(log: str, exit_status: int) -> Guest:
         elif key == "pivotable":
             mm = re.match(r"rc=(\d+) ?(.*)", rest)
             g.pivotable_rc, g.pivotable_out = int(mm.group(1)), mm.group(2).strip()
+        elif key == "kselftest":
+            mm = re.match(r"rc=(\d+)", rest)
+            g.ksft_rc = int(mm.group(1)) if mm else -1
+        elif key == "kselftest-out":
+            g.ksft_out.append(rest)
         elif key in ("mount-newroot", "switch"):
             g.switch.append(f"{key} {rest}")
         elif key == "rt":
@@ -593,6 +600,42 @@ def pivotable_agrees(g: Guest) -> str:
     return ""
 
 
+# The defined failure of the series' kselftest where / is rootfs itself.
+KSFT_ROOTFS = ("# the initial root is the root of the mount tree (rootfs): "
+               "pivot_root(2) returns EINVAL")
+KSFT_TESTS = 8
+
+
+def kselftest(g: Guest):
+    """The series' kselftest (tools/testing/selftests/filesystems/pivot_root),
+    in every init that ran it: all tests pass where the root has a parent
+    mount; where / is rootfs itself (the root of the mount tree, checked by
+    the case's own checks), all fail with the defined line: an expected
+    failure. Returns (check name, why)."""
+    ran = [st for st in (g.stages or [g]) if st.ksft_rc >= 0]
+    if not ran:
+        return "kselftest_pivot_root", "the kselftest did not run"
+    names = []
+    for st in ran:
+        r = st.root_mount()
+        if r is None:
+            return "kselftest_pivot_root", "no / in the mount table"
+        out = "\n".join(st.ksft_out)
+        if r.mnt_id == r.parent:
+            names.append("kselftest_pivot_root_expected_failure_on_rootfs")
+            want = f"# Totals: pass:0 fail:{KSFT_TESTS} "
+            if st.ksft_rc != 1 or KSFT_ROOTFS not in out or want not in out:
+                return names[-1], (f"/ is rootfs: want rc=1, '{want}' and the defined line; "
+                                   f"got rc={st.ksft_rc}: {' | '.join(st.ksft_out[-4:])}")
+        else:
+            names.append("kselftest_pivot_root_passes")
+            want = f"# Totals: pass:{KSFT_TESTS} fail:0 "
+            if st.ksft_rc != 0 or want not in out:
+                bad = [x for x in st.ksft_out if x.startswith("not ok") or "#" in x][:6]
+                return names[-1], f"rc={st.ksft_rc}: {' | '.join(bad)}"
+    return "+".join(dict.fromkeys(names)), ""
+
+
 def pivotable_says(verdict: str):
     """The first init's tools/pivotable verdict starts with VERDICT; a "not
     pivotable" one names the exact remedy for a kernel that has the feature."""
@@ -760,15 +803,22 @@ def without_memory_sizes(lines: list) -> list:
             for l in lines]
 
 
-def stock_mount_table(g: Guest) -> str:
+def stock_mount_table_of(series: str):
     """The mount table /init sees is the stock kernel's (captured from the
     unpatched kernel with the same configuration and initramfs), but for the
     size= and nr_inodes= values, which depend on the free memory."""
-    with open(os.path.join(TOP, "tools/testing/nonroot_initramfs/stock-6.12.mountinfo")) as f:
-        want = [l for l in f.read().split("\n") if l and not l.startswith("#")]
-    if without_memory_sizes(g.mountinfo) != without_memory_sizes(want):
-        return f"mountinfo {g.mountinfo}, stock kernel had {want}"
-    return ""
+    def check(g: Guest) -> str:
+        path = os.path.join(TOP, f"tools/testing/nonroot_initramfs/stock-{series}.mountinfo")
+        with open(path) as f:
+            want = [l for l in f.read().split("\n") if l and not l.startswith("#")]
+        if without_memory_sizes(g.mountinfo) != without_memory_sizes(want):
+            return f"mountinfo {g.mountinfo}, stock kernel had {want}"
+        return ""
+    check.__name__ = "stock_mount_table"
+    return check
+
+
+stock_mount_table = stock_mount_table_of("6.12")
 
 
 crun_runs = runs("crun")
@@ -978,6 +1028,8 @@ def run_case(series, variant, name, kernel, initramfs, logdir, results, kunit):
     lines = [(f"{case}: guest booted and reported", why_not)]
     for check in checks:
         lines.append((f"{case}: {check.__name__}", why_not or check(g)))
+    kname, kwhy = kselftest(g)
+    lines.append((f"{case}: {kname}", why_not or kwhy))
     if kunit:
         # KUnit runs at every boot; count it from the first boot, and the
         # suites of the series again from the boot with the parameter (the

@@ -159,6 +159,9 @@ variants() {
 for s in "${series[@]}"; do
 	record "drift-$s" "$TOP/scripts/series.sh" check "$s" || true
 	record "drift-$s-catches-hand-edit" drift_catches_hand_edit "$s" || true
+	# Every patch on its own, in the test kernel's tree and build directory:
+	# the build of the series that follows is then incremental.
+	"$TOP/scripts/bisect.sh" "$s" "$results" "$run" || echo "fail bisect-$s-driver" >>"$results"
 	if record "build-$s" "$TOP/scripts/build.sh" "$s"; then
 		record "style-$s" style "$s" || true
 		if [ "$s" = 6.12 ]; then
@@ -184,7 +187,6 @@ for s in "${series[@]}"; do
 			tail -n 1 "$run/bench-smoke.log"
 		fi
 	fi
-	"$TOP/scripts/bisect.sh" "$s" "$results" "$run" || echo "fail bisect-$s-driver" >>"$results"
 	for frag in $(variants "$s"); do
 		v=$(basename "$frag" .config)
 		if record "build-$s-$v" "$TOP/scripts/build.sh" "$s" "$frag"; then

@@ -74,3 +74,19 @@ kmake_args() {
 		"RUSTDOC=$RUSTDOC" "CLIPPY_DRIVER=$CLIPPY_DRIVER" \
 		"RUST_LIB_SRC=$RUST_LIB_SRC" "HOSTRUSTC=$RUSTC"
 }
+
+# ksft_pivot_root: the path of the series' kselftest of pivot_root(2) from the
+# initial root (tools/testing/selftests/filesystems/pivot_root, as exported
+# from the patches), built statically for the test media. kselftest.h comes
+# from the pinned 6.12 base.
+ksft_pivot_root() {
+	local src=$TOP/tools/testing/selftests/filesystems/pivot_root/pivot_root_test.c
+	local bin=$TOOLS/nri-pivot_root_test t
+	if ! [ -x "$bin" ] || [ "$src" -nt "$bin" ]; then
+		t=$("$TOP/scripts/fetch.sh" 6.12)
+		mkdir -p "$TOOLS"
+		cc -static -O2 -Wall -Wextra -I"$t/tools/testing/selftests" -o "$bin.tmp" "$src" >&2
+		mv "$bin.tmp" "$bin"
+	fi
+	printf '%s\n' "$bin"
+}

@@ -67,6 +67,8 @@ if ! [ -x "$esc" ] || [ "$h/escape.c" -nt "$esc" ]; then
 	mv "$esc.tmp" "$esc"
 fi
 
+ksft=$(ksft_pivot_root)
+
 passwd=$(mktemp) group=$(mktemp)
 trap 'rm -f "$spec" "$passwd" "$group"' EXIT
 printf '%s\n' "root:x:0:0:root:/:/bin/sh" "nobody:x:65534:65534:nobody:/:/bin/sh" >"$passwd"
@@ -85,6 +87,7 @@ printf '%s\n' "root:x:0:" "nogroup:x:65534:" >"$group"
 	echo "slink /bin/sh busybox 777 0 0"
 	echo "file /init $h/init.sh 755 0 0"
 	echo "file /usr/bin/pivotable $TOP/tools/pivotable/pivotable 755 0 0"
+	echo "file /usr/bin/pivot_root_test $ksft 755 0 0"
 	# The same script again, for rdinit= pointing elsewhere.
 	echo "file /sbin/init2 $h/init.sh 755 0 0"
 	echo "file /etc/passwd $passwd 644 0 0"

@@ -111,6 +111,15 @@ out=$(pivotable 2>&1)
 rc=$?
 say "pivotable rc=$rc $(echo "$out" | tr '\n' ' ')"
 
+# The series' kselftest (tools/testing/selftests/filesystems/pivot_root):
+# pivot_root(2) from this root, into a tmpfs and into a bundle, and the old
+# root out of reach afterwards.
+if command -v pivot_root_test >/dev/null; then
+	pivot_root_test >/run/ksft.out 2>&1
+	say "kselftest rc=$?"
+	while IFS= read -r line; do say "kselftest-out $line"; done </run/ksft.out
+fi
+
 # The fleet kernel (MODVERSIONS, scripts/modtest.sh): a module with one version
 # CRC altered must be refused, the module as built must load.
 if [ -d /nri-modules ]; then
