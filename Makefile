@@ -18,6 +18,7 @@ help:
 	@echo 'make drift         fail when patches/ does not round-trip'
 	@echo 'make build V=6.12  build the test kernel'
 	@echo 'make lint          shellcheck and python syntax'
+	@echo 'make range-diff    how the 6.12 and 7.3 series differ, patch by patch'
 	@echo 'make distro-config FROM=CONFIG [OUT=FILE] [DEFAULT_ON=1]'
 	@echo '                   a distribution'"'"'s 6.12 config with the feature on'
 
@@ -46,6 +47,9 @@ drift:
 
 build:
 	$(S)/build.sh $(V)
+
+range-diff:
+	$(S)/range-diff.sh
 
 distro-config:
 	@test -n "$(FROM)" || { echo "usage: make distro-config FROM=CONFIG [OUT=FILE] [DEFAULT_ON=1]"; exit 2; }

@@ -849,6 +849,73 @@ NONROOT_RAMFS = [root_is_unlimited_tmpfs_on_rootfs, root_mode_as_stock, feature_
                  pivotable_says("pivotable: nonroot_initramfs active"),
                  initramfs_unpacked, pivot_root_works]
 
+# 7.3: rootfs is on nullfs already. With the feature on, the kernel changes
+# no mount and says so, once.
+FEATURE_LINE_73 = (r"nonroot_initramfs: rootfs is mounted on nullfs: the root is already "
+                   r"pivotable, nothing to do$")
+
+
+def feature_log_line_73(g: Guest) -> str:
+    """One line saying the root is already pivotable, and no other line of
+    the feature in the whole log."""
+    lines = [l for l in g.kernel_log if re.search(FEATURE_LINE_73, l)]
+    others = [l for l in g.kernel_log if re.search(r"nonroot_initramfs: ", l)
+              and not re.search(FEATURE_LINE_73 + r"|# Subtest|# nonroot_initramfs: pass|"
+                                r"ok \d+ nonroot_initramfs", l)]
+    if len(lines) != 1:
+        return f"want one '{FEATURE_LINE_73}' line, got {lines}"
+    return f"other lines of the feature: {others}" if others else ""
+
+
+feature_log_line_73.__name__ = "one_feature_log_line"
+
+
+def no_feature_line_73(g: Guest) -> str:
+    lines = [l for l in g.kernel_log if re.search(FEATURE_LINE_73, l)]
+    return f"unexpected: {lines}" if lines else ""
+
+
+def not_passed_to_init(*tokens):
+    """None of TOKENS reaches init, as an argument or in the command line
+    init sees as unknown ("Unknown kernel command line parameters")."""
+    def check(g: Guest) -> str:
+        bad = [t for t in tokens if t in g.argv]
+        unknown = log_lines(g, r"Unknown kernel command line parameters")
+        bad += [t for t in tokens if any(t.split("=")[0] in l for l in unknown)]
+        return f"passed to init: {bad} (argv {g.argv}, {unknown})" if bad else ""
+    check.__name__ = "not_passed_to_init"
+    return check
+
+
+# kernel::boot_param's test options (lib/tests/rust_boot_param_kunit.rs).
+EARLY_TEST = ["rust_boot_param_test_setup=hello", "rust_boot_param_test_early=world"]
+
+
+def early_param_is_early(g: Guest) -> str:
+    """early_param!() is early: its handler ran from parse_early_param(), in
+    setup_arch(), before the kernel logged its command line; the setup!()
+    one after it. And the KUnit cases that check it ran (not skipped)."""
+    log = g.kernel_log
+
+    def at(pattern):
+        return next((i for i, l in enumerate(log) if re.search(pattern, l)), None)
+    early = at(r"rust_boot_param: early_param handler called: rust_boot_param_test_early=world$")
+    cmdline = at(r"Kernel command line: ")
+    setup = at(r"rust_boot_param: setup handler called: rust_boot_param_test_setup=hello$")
+    if None in (early, cmdline, setup):
+        return f"missing lines: early {early}, 'Kernel command line:' {cmdline}, setup {setup}"
+    if not early < cmdline < setup:
+        return f"order: early at {early}, 'Kernel command line:' at {cmdline}, setup at {setup}"
+    for case in ("early_param_is_parsed_early", "boot_parser_calls_the_handlers"):
+        if not any(re.search(rf"^\s*ok \d+ {case}$", re.sub(r"^\[[ 0-9.]+\] ", "", l))
+                   for l in log):
+            return f"KUnit case {case} did not pass (skipped or failed)"
+    return ""
+
+
+STOCK_73 = [stock_mount_table_of("7.3"), root_is_rootfs_on_nullfs, pivot_root_works,
+            pivotable_says("pivotable: on nullfs"), initramfs_unpacked] + CONTAINERS_ON
+
 # Boot media besides the test initramfs (scripts/mkmedia.sh): "initrd" is
 # "base" (the test initramfs), "none", or a mkmedia.sh kind; "disk" attaches
 # the ext4 image as /dev/vda (snapshot=on: the guest's writes are dropped).
@@ -972,10 +1039,20 @@ CASES = {
                             {"initrd": "none"}),
         },
     },
+    # 7.3: nullfs below rootfs makes the root pivotable; the option is
+    # accepted as on 6.12 and changes no mount. init= so that init's
+    # arguments are the kernel's (see scripts/boot.sh).
     "7.3": {
         "": {
-            "stock": ([], [root_is_rootfs_on_nullfs, pivot_root_works, crun_runs,
-                           pivotable_says("pivotable: on nullfs")]),
+            "absent": (["init=/init"], STOCK_73 + [no_feature_log_line]),
+            "present": (["init=/init", "nonroot_initramfs"] + EARLY_TEST,
+                        STOCK_73 + [feature_log_line_73, early_param_is_early,
+                                    not_passed_to_init("nonroot_initramfs", *EARLY_TEST)]),
+            "off": (["init=/init", "nonroot_initramfs=0"],
+                    STOCK_73 + [no_feature_log_line, not_passed_to_init("nonroot_initramfs=0")]),
+            "bogus": (["init=/init", "nonroot_initramfs=bogus"],
+                      STOCK_73 + [warns_about_bogus_value, no_feature_line_73,
+                                  not_passed_to_init("nonroot_initramfs=bogus")]),
         },
     },
 }

@@ -144,6 +144,30 @@ distro_config() (
 		diff -u "$TOP/tools/testing/nonroot_initramfs/distro-config.expected" -
 )
 
+# A 6.12 fleet configuration carries over to a later kernel: the options keep
+# their names and meaning. Take the Debian 6.12 configuration with the feature
+# (make distro-config; the 6.12 run of distro_config made it), turn on
+# DEFAULT_ON, run olddefconfig in the later tree (config only): the feature
+# must still be on by default. One change is needed, and it is not ours: 7.3
+# builds Rust with MODVERSIONS through GENDWARFKSYMS (6.12 has no such
+# option; its series' patch 1 does it another way); without it, RUST and with
+# it the feature go.
+config_carries_over() (
+	s=$1 t=$CACHE/git/linux-$1 out=$CACHE/build/$1-carry
+	from=$run/config.debian-nonroot-initramfs
+	mkdir -p "$out"
+	[ -f "$from" ] || "$TOP/scripts/distro-config.sh" \
+		/usr/src/linux-config-6.12/config.amd64_none_amd64.xz "$from" >/dev/null
+	cp "$from" "$out/.config"
+	"$t/scripts/config" --file "$out/.config" --enable NONROOT_INITRAMFS_DEFAULT_ON \
+		--enable GENDWARFKSYMS
+	make -C "$t" O="$out" -s "${kargs[@]}" olddefconfig
+	for want in CONFIG_RUST=y CONFIG_NONROOT_INITRAMFS=y CONFIG_NONROOT_INITRAMFS_DEFAULT_ON=y; do
+		grep -qx "$want" "$out/.config" || { echo "not in the $s configuration: $want"; return 1; }
+		echo "$want: kept"
+	done
+)
+
 # The other test kernels of a series: a config fragment each, booted with the
 # cases of boottest.py's variant of the same name. fleet has a built-in
 # initramfs (scripts/mkmedia.sh builtin); debug is built with clang.
@@ -156,6 +180,16 @@ variants() {
 	esac
 }
 
+# The two series cannot share files; make range-diff shows how they differ.
+# It must keep working, and pair the two versions of kernel::boot_param.
+range_diff() {
+	"$TOP/scripts/range-diff.sh" >"$run/range-diff.txt"
+	grep -E '^[0-9]+: +[0-9a-f]+ ! [0-9]+: +[0-9a-f]+ rust: add boot_param' "$run/range-diff.txt"
+}
+if [[ " ${series[*]} " == *" 6.12 "* && " ${series[*]} " == *" 7.3 "* ]]; then
+	record range-diff range_diff || true
+fi
+
 for s in "${series[@]}"; do
 	record "drift-$s" "$TOP/scripts/series.sh" check "$s" || true
 	record "drift-$s-catches-hand-edit" drift_catches_hand_edit "$s" || true
@@ -164,9 +198,11 @@ for s in "${series[@]}"; do
 	"$TOP/scripts/bisect.sh" "$s" "$results" "$run" || echo "fail bisect-$s-driver" >>"$results"
 	if record "build-$s" "$TOP/scripts/build.sh" "$s"; then
 		record "style-$s" style "$s" || true
+		record "boot_param-handler-lifetime-$s" handler_lifetime "$s" || true
 		if [ "$s" = 6.12 ]; then
-			record "boot_param-handler-lifetime-$s" handler_lifetime "$s" || true
 			record "distro-config-debian-$s" distro_config || true
+		else
+			record "config-carries-over-$s" config_carries_over "$s" || true
 		fi
 		# Only where the series has Rust to check.
 		if series_rs "$s" | grep -q .; then

@@ -4,7 +4,7 @@
 //! kernel tree and removed again: with `LIFETIME` replaced by `'static` it must not compile (a
 //! handler may only borrow the value), with it removed it must.
 
-use kernel::{prelude::*, str::CStr};
+use kernel::prelude::*;
 
 const __LOG_PREFIX: &[u8] = b"nri_handler_lifetime\0";
 
