@@ -855,8 +855,9 @@ mod tests {
 
     /// The cost of the switch: `switch_root()` as `nonroot_initramfs_init()` calls it, on the
     /// real VFS, in a private mount namespace on a scratch tmpfs root (as `real_vfs_undo`), each
-    /// switch on top of the previous one. The production path is not instrumented; the numbers
-    /// are logged for `scripts/bench.py` (a diagnostic line, nothing asserted about them).
+    /// switch on top of the previous one. The boot path is not instrumented: this is how its
+    /// cost is measured. The numbers go to the kernel log as a KTAP diagnostic line; nothing is
+    /// asserted about them.
     #[link_section = ".init.text"]
     extern "C" fn switch_cost(_test: *mut bindings::kunit) {
         const SWITCHES: usize = 15;

@@ -12,11 +12,12 @@
 //! Differences from C, both deliberate:
 //!
 //! - The handler receives the option's value already split: `None` for a bare `name`,
-//!   `Some(value)` for `name=value`. It only borrows the value: the string is valid for the
-//!   duration of the call, not longer (it may be in init memory, or in a temporary copy of the
-//!   command line). Copy what must be kept. A `__setup` name is matched by prefix in C, so that
-//!   `name_suffix` reaches a C handler too; here such a token never reaches the handler and is
-//!   left for other handlers and, in the end, for init.
+//!   `Some(value)` for `name=value`. It only borrows the value for the call: an early value is
+//!   in a temporary copy of the command line, and a [`setup!`] value stays in the command line
+//!   being parsed, which later handlers may still change and which init's arguments and
+//!   environment are made of. Copy what must be kept. A `__setup` name is matched by prefix in
+//!   C, so that `name_suffix` reaches a C handler too; here such a token never reaches the
+//!   handler and is left for other handlers and, in the end, for init.
 //! - The handler returns a [`Result`]. `Ok` means the option was consumed. `Err` means it is
 //!   malformed: for [`setup!`] the option is then passed on to init (the kernel lists it as
 //!   unknown), for [`early_param!`] the kernel prints "Malformed early option".
@@ -71,7 +72,9 @@ impl Entry {
     /// # Safety
     ///
     /// `setup_func` must be sound to call, during boot, with a writable NUL-terminated string
-    /// that is valid only for the duration of the call, and must not keep a pointer into it.
+    /// that is valid only for the duration of the call, or with null (`do_early_param()` passes
+    /// null for an early option without a value, and to any entry named `earlycon` for a bare
+    /// `console`), and must not access the string after the call.
     #[doc(hidden)]
     pub const unsafe fn new(
         name: &'static [u8],
@@ -105,8 +108,10 @@ impl Entry {
     /// # Safety
     ///
     /// Only before init memory is freed: the entry and its handler are init code and data. And
-    /// only for an entry whose handler does not keep a pointer to `arg` after the call: every
-    /// entry made by [`setup!`] or [`early_param!`], but not every C `__setup()` handler.
+    /// only for an entry made by [`setup!`] or [`early_param!`], whose handler does not access
+    /// `arg` after the call and is sound to call at any time during boot. Not for the entries of
+    /// C: a C handler may keep `arg`, and may rely on the boot parser calling it while the boot
+    /// task is the only task (x86's `mem=` rewrites the memory map without a lock).
     pub unsafe fn call(&self, arg: &mut [u8]) -> c_int {
         if arg.last() != Some(&0) {
             return EINVAL.to_errno();
@@ -114,7 +119,7 @@ impl Entry {
         match self.setup_func {
             // SAFETY: `arg` is a writable, NUL-terminated string, as the boot parser passes; by
             // the safety requirements of this function the handler is still there and does not
-            // keep `arg`, which lives for the call only.
+            // access `arg` after the call.
             Some(f) => unsafe { f(arg.as_mut_ptr().cast()) },
             None => 0,
         }
@@ -150,10 +155,15 @@ pub const fn name_array<const N: usize>(name: &str) -> [u8; N] {
 ///
 /// # Safety
 ///
-/// `rest` must point to a NUL-terminated string that is valid for reads, and not written to,
-/// for `'a`.
+/// `rest` must be null or point to a NUL-terminated string that is valid for reads, and not
+/// written to, for `'a`.
 #[doc(hidden)]
 pub unsafe fn split_setup_arg<'a>(rest: *const c_char) -> Option<Option<&'a CStr>> {
+    // `do_early_param()` calls every entry named `earlycon`, early or not, for a `console`
+    // option, with its value: null for a bare `console`. Not this option either way.
+    if rest.is_null() {
+        return None;
+    }
     // SAFETY: By the safety requirements of this function.
     let rest = unsafe { CStr::from_char_ptr(rest) };
     match rest.as_bytes().first() {
@@ -358,6 +368,7 @@ macro_rules! __boot_param {
                     // SAFETY: `obsolete_checksetup()` passes the rest of the token after the
                     // name, a NUL-terminated string in the command line being parsed that stays
                     // valid and unchanged during this call; the value does not outlive the call.
+                    // `do_early_param()` may pass null (see `split_setup_arg`).
                     match unsafe { $crate::boot_param::split_setup_arg(arg) } {
                         Some(value) => value,
                         None => return 0,
@@ -369,8 +380,9 @@ macro_rules! __boot_param {
             #[used]
             #[link_section = ".init.setup"]
             static ENTRY: $crate::boot_param::Entry =
-                // SAFETY: `trampoline` hands `HANDLER` the value for the call only, and
-                // `HANDLER` cannot keep it (its type takes any lifetime).
+                // SAFETY: `trampoline` takes null and strings valid for the call, and hands
+                // `HANDLER` the value for the call only: `HANDLER`'s type takes any lifetime, so
+                // it cannot use the value after the call without `unsafe` code of its own.
                 unsafe { $crate::boot_param::Entry::new(&NAME_BYTES, trampoline, $early) };
         };
     };
