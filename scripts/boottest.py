@@ -905,8 +905,9 @@ def not_passed_to_init(*tokens):
     return check
 
 
-# kernel::boot_param's test options (lib/tests/rust_boot_param_kunit.rs).
-EARLY_TEST = ["rust_boot_param_test_setup=hello", "rust_boot_param_test_early=world"]
+# kernel::boot_param's test options (lib/tests/rust_boot_param_kunit.rs); the
+# early one spelt with dashes, which the boot parser takes for underscores.
+EARLY_TEST = ["rust_boot_param_test_setup=hello", "rust-boot-param-test-early=world"]
 
 
 def early_param_is_early(g: Guest) -> str:
