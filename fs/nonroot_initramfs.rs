@@ -959,6 +959,11 @@ mod tests {
         // A longer option that only shares the prefix is not ours.
         check!(parse(false, b"x=1") == (0, false));
         check!(parse(true, b"_foo") == (0, true));
+        // do_early_param() calls every entry named "earlycon", early or not, with null for a
+        // bare "console": the trampoline of a setup!() entry must take null as not its option.
+        // SAFETY: `split_setup_arg` takes null.
+        let split = unsafe { kernel::boot_param::split_setup_arg(core::ptr::null()) };
+        check!(split.is_none());
         ENABLED.store(saved, Ordering::Relaxed);
     }
 

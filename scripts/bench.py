@@ -165,7 +165,7 @@ def make_image(cache, base, size_mib, seed):
 
 def parse(logtext):
     """The figures of one boot log."""
-    r = {"t_init": None, "t_stage2": None, "t_container": None, "container_rc": None,
+    r = {"t_init": None, "t_mark_init": None, "t_stage2": None, "t_container": None, "container_rc": None,
          "reachable": None, "peak_used_mib": None, "peak_shmem_mib": None,
          "settled_used_mib": None, "settled_shmem_mib": None, "init_used_mib": None,
          "samples": 0, "feature_line": False, "done": False, "rt_out": []}
@@ -176,6 +176,8 @@ def parse(logtext):
             t, msg = float(m.group(1)), m.group(2)
             if msg.startswith("Run /init as init process"):
                 r["t_init"] = t
+            elif msg.startswith("nri-bench: init"):
+                r["t_mark_init"] = t
             elif msg.startswith("nri-bench: stage2"):
                 r["t_stage2"] = t
             elif msg.startswith("nri-bench: container rc="):
@@ -482,11 +484,10 @@ def main():
                 row = {"size_mib": size, "mode": mode, "run": run, "ok": ok, "why": why,
                        "wall_s": round(wall, 1)}
                 row.update({k: v for k, v in r.items() if k != "rt_out"})
-                if r["t_stage2"] is not None and mode in ("copy", "tar", "rbind"):
-                    marks = re.search(r"\[\s*(\d+\.\d+)\] nri-bench: init", open(logf, errors="replace").read())
-                    row["t_switch"] = r["t_stage2"] - float(marks.group(1)) if marks else None
-                else:
-                    row["t_switch"] = None
+                # The user-space switch of the modes that make one.
+                row["t_switch"] = r["t_stage2"] - r["t_mark_init"] \
+                    if mode in ("copy", "tar", "rbind") and None not in \
+                    (r["t_stage2"], r["t_mark_init"]) else None
                 rows.append(row)
                 results.append((f"bench-{size}M-{mode}-{run}", ok, why))
                 log(f"{size} MiB {mode} run {run}: {'ok' if ok else 'FAILED: ' + why}; "

@@ -57,16 +57,15 @@ if [ -z "${NRI_BISECT_FORCE:-}" ] && [ "$(cat "$passed" 2>/dev/null || true)" = 
 fi
 rm -f "$passed"
 
-wt=$t
 trap 'git -C "$t" checkout -q series' EXIT
 ok=1
 for i in "${!commits[@]}"; do
 	c=${commits[$i]} n=bisect-$series-patch-$((i + 1))
-	git -C "$wt" checkout -q --detach "$c"
+	git -C "$t" checkout -q --detach "$c"
 	what=$(git -C "$t" log -1 --format=%s "$c")
 	# Configure each commit afresh: the options a patch adds exist from it on.
 	rm -f "$out/.nri-config"
-	if ! NRI_TREE=$wt NRI_OUT=$out NRI_CONFIG_LENIENT=1 \
+	if ! NRI_TREE=$t NRI_OUT=$out NRI_CONFIG_LENIENT=1 \
 		"$TOP/scripts/build.sh" "$series" >"$logdir/$n-build.log" 2>&1; then
 		result fail "$n" "'$what' does not build (log: $logdir/$n-build.log)"
 		ok=0
@@ -77,7 +76,7 @@ for i in "${!commits[@]}"; do
 	why=
 	grep -q '^NRI: done' "$logdir/$n-boot.log" || why="does not boot to the end of /init"
 	feature=
-	git -C "$wt" cat-file -e "$c:fs/nonroot_initramfs.rs" 2>/dev/null && feature=1
+	git -C "$t" cat-file -e "$c:fs/nonroot_initramfs.rs" 2>/dev/null && feature=1
 	# 6.12: the feature puts / on a tmpfs. 7.3: / is rootfs on nullfs already.
 	if [ -z "$why" ] && [ -n "$feature" ] && [ "$series" = 6.12 ] &&
 		! grep -qE '^NRI: mountinfo [0-9]+ [0-9]+ [0-9:]+ / / .* - tmpfs ' "$logdir/$n-boot.log"; then
