@@ -3,12 +3,16 @@ SHELL := /bin/bash
 V ?= 6.12
 S := scripts
 
-.PHONY: help setup demo check bench tree export drift build initramfs boot lint distro-config range-diff
+.PHONY: help setup demo check field bench tree export drift build initramfs boot lint distro-config range-diff
 
 help:
 	@echo 'make demo          build a patched 6.12 kernel, boot it without and with'
 	@echo '                   nonroot_initramfs, show the container runtime side by side'
 	@echo 'make check         everything CI runs; ends with "N passed, N failed"'
+	@echo 'make field [CASES="..."]'
+	@echo '                   a Debian system with systemd, docker, podman, containerd,'
+	@echo '                   nspawn and bwrap, booted from the initramfs and from a disk,'
+	@echo '                   off and on; prints the table (part of make check)'
 	@echo 'make bench [OUT=DIR] [BENCH="--runs 5 ..."]'
 	@echo '                   the cost against stock and the workarounds, side by side'
 	@echo '                   (about 45 min; scripts/bench.py -h)'
@@ -30,6 +34,9 @@ demo:
 
 check:
 	$(S)/check.sh
+
+field:
+	$(S)/field/run.sh $(CASES)
 
 bench:
 	$(S)/setup.sh 6.12
@@ -56,6 +63,7 @@ distro-config:
 	$(S)/distro-config.sh $(if $(DEFAULT_ON),--default-on) $(FROM) $(OUT)
 
 lint:
-	shellcheck -x $(S)/*.sh tools/testing/nonroot_initramfs/*.sh tools/pivotable/pivotable \
-		tools/testing/nonroot_initramfs/bundle/*.sh .ci/run
-	python3 -m py_compile $(S)/*.py
+	shellcheck -x $(S)/*.sh $(S)/*/*.sh tools/testing/nonroot_initramfs/*.sh \
+		tools/pivotable/pivotable tools/testing/nonroot_initramfs/bundle/*.sh \
+		tools/testing/nonroot_initramfs/field/nri-field .ci/run
+	python3 -m py_compile $(S)/*.py $(S)/*/*.py

@@ -10,6 +10,9 @@ Builds base + patches/vSERIES in \$NRI_CACHE/build/SERIES[-NAME] (NAME joins the
 extra fragments' names) from allnoconfig + tools/testing/nonroot_initramfs/
 kernel.config + vSERIES.config there + each FRAGMENT, and prints the bzImage's
 path. Incremental.
+
+NRI_MODULES=DIR: also build the modules and install them under DIR
+(modules_install's INSTALL_MOD_PATH: DIR/lib/modules/VERSION).
 USAGE
 }
 case "${1:-}" in
@@ -70,4 +73,9 @@ if [ "$(cat "$out/.nri-config" 2>/dev/null || true)" != "$want" ] || ! [ -f "$ou
 fi
 log "building $name in $out"
 km -j"$(nproc)" bzImage >&2
+if [ -n "${NRI_MODULES:-}" ]; then
+	km -j"$(nproc)" modules >&2
+	rm -rf "$NRI_MODULES/lib/modules"
+	km INSTALL_MOD_PATH="$NRI_MODULES" modules_install >&2
+fi
 printf '%s\n' "$out/arch/x86/boot/bzImage"

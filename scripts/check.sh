@@ -64,9 +64,11 @@ drift_catches_hand_edit() (
 record setup "$TOP/scripts/setup.sh" "${series[@]}" || true
 mapfile -t kargs < <(kmake_args)
 toolchain_env
-record shellcheck shellcheck -x "$TOP"/scripts/*.sh "$TOP"/tools/testing/nonroot_initramfs/*.sh "$TOP"/tools/pivotable/pivotable \
-	"$TOP"/tools/testing/nonroot_initramfs/bundle/*.sh "$TOP/.ci/run" || true
-record python-syntax python3 -m py_compile "$TOP"/scripts/*.py || true
+record shellcheck shellcheck -x "$TOP"/scripts/*.sh "$TOP"/scripts/*/*.sh \
+	"$TOP"/tools/testing/nonroot_initramfs/*.sh "$TOP"/tools/pivotable/pivotable \
+	"$TOP"/tools/testing/nonroot_initramfs/bundle/*.sh \
+	"$TOP"/tools/testing/nonroot_initramfs/field/nri-field "$TOP/.ci/run" || true
+record python-syntax python3 -m py_compile "$TOP"/scripts/*.py "$TOP"/scripts/*/*.py || true
 record initramfs "$TOP/scripts/mkinitramfs.sh" "$CACHE/initramfs.cpio.gz" || true
 record builtin-initramfs "$TOP/scripts/mkmedia.sh" builtin "$CACHE/initramfs.cpio.gz" || true
 
@@ -241,9 +243,40 @@ for s in "${series[@]}"; do
 	done
 done
 
+# An image whose package list names a package that does not exist: the build
+# fails, naming it (seconds: apt stops before downloading anything).
+field_image_names_a_missing_package() (
+	l=$(mktemp) e=$(mktemp)
+	trap 'rm -f "$l" "$e"' EXIT
+	{ cat "$TOP/tools/testing/nonroot_initramfs/field/packages"; echo nri-no-such-package; } >"$l"
+	if NRI_FIELD_PACKAGES=$l "$TOP/scripts/field/mkimage.sh" base 2>"$e"; then
+		echo "an image with nri-no-such-package was built"
+		return 1
+	fi
+	cat "$e"
+	grep -q "Unable to locate package nri-no-such-package" "$e"
+)
+
+# The field test: a whole Debian system with the engines fleets run, on the
+# 6.12 series (DEFAULT_ON) and on stock 7.3; its table closes the run.
+if [[ " ${series[*]} " == *" 6.12 "* && " ${series[*]} " == *" 7.3 "* ]]; then
+	record field-checks-self-test python3 "$TOP/scripts/field/field.py" --self-test || true
+	record field-image-names-a-missing-package field_image_names_a_missing_package || true
+	# Its PASS/FAIL lines as they come; the rest in field.log.
+	{ python3 -u "$TOP/scripts/field/field.py" --logdir "$run" --results "$results" \
+		--table "$run/field-table.md" 2>&1 || echo "FAIL: field-driver: exit $?"; } |
+		tee "$run/field.log" | grep --line-buffered -E '^(PASS|FAIL): ' || true
+	grep -q '^FAIL: field-driver' "$run/field.log" &&
+		echo "fail field-driver (log: $run/field.log)" >>"$results"
+else
+	echo "skip field (it boots the 6.12 series and stock 7.3: run both series)" >>"$results"
+	echo "SKIP: field (needs both series)"
+fi
+
 passed=$(grep -c '^pass ' "$results" || true)
 failed=$(grep -c '^fail ' "$results" || true)
 skipped=$(grep -c '^skip ' "$results" || true)
+[ -f "$run/field-table.md" ] && cat "$run/field-table.md"
 echo "results: $results; $((SECONDS - start)) s"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]

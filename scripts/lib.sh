@@ -37,6 +37,16 @@ pin() {
 	printf '%s' "${!var}"
 }
 
+# apt_mirror SUITE-REGEX: the URI of the first archive in this system's apt
+# sources whose suite matches, as apt itself reports it.
+apt_mirror() {
+	apt-cache policy | awk -v re="$1" '
+		$1 ~ /^[0-9]+$/ && $2 ~ /^[a-z]+:\/\// {
+			split($3, s, "/")
+			if (s[1] ~ re) { print $2; exit }
+		}'
+}
+
 # apt options for a private view of another Debian suite: its own source list,
 # lists and cache; the system's sources, preferences and dpkg state are untouched.
 PAPT=$CACHE/apt
@@ -89,4 +99,39 @@ ksft_pivot_root() {
 		mv "$bin.tmp" "$bin"
 	fi
 	printf '%s\n' "$bin"
+}
+
+# The private apt view, used for rust-src and linux-source-7.3.
+setup_papt() {
+	[ -f "$PAPT/lists/.updated" ] && return 0
+	mkdir -p "$PAPT/lists/partial" "$PAPT/cache/archives/partial"
+	local kr=/usr/share/keyrings/debian-archive-keyring.gpg main security
+	# The mirrors this system already uses: the archive that serves a plain
+	# suite (bookworm, trixie, ...) and the one that serves its -security.
+	main=$(apt_mirror '^[a-z]+$')
+	security=$(apt_mirror '^[a-z]+-security$')
+	[ -n "$main" ] || die "no Debian archive in this system's apt sources (apt-cache policy)"
+	[ -n "$security" ] || die "no Debian security archive in this system's apt sources (apt-cache policy)"
+	cat >"$PAPT/sources.list" <<SRC
+deb [signed-by=$kr] $main trixie-backports main
+deb [signed-by=$kr] $security bookworm-security main
+SRC
+	mapfile -t o < <(papt_opts)
+	apt-get "${o[@]}" update -qq
+	touch "$PAPT/lists/.updated"
+}
+
+# fetch_deb PKG VERSION SHA256 [ARCH] -> path of the verified .deb in the cache
+fetch_deb() {
+	local pkg=$1 ver=$2 sum=$3 arch=${4:-all} dir=$CACHE/debs f
+	mkdir -p "$dir"
+	f=$dir/${pkg}_${ver//:/%3a}_$arch.deb
+	if ! [ -f "$f" ] || ! echo "$sum  $f" | sha256sum -c --quiet - 2>/dev/null; then
+		setup_papt
+		mapfile -t o < <(papt_opts)
+		log "downloading $pkg $ver"
+		(cd "$dir" && apt-get "${o[@]}" download -qq "$pkg=$ver")
+	fi
+	echo "$sum  $f" | sha256sum -c --quiet - || die "$f: sha256 mismatch"
+	printf '%s\n' "$f"
 }

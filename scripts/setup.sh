@@ -37,7 +37,7 @@ PKGS=(build-essential flex bison bc libelf-dev libssl-dev cpio xz-utils git
 	python3-venv ca-certificates "libclang-$LLVM_VERSION-dev"
 	"clang-$LLVM_VERSION" "llvm-$LLVM_VERSION" "lld-$LLVM_VERSION"
 	qemu-system-x86 busybox-static crun runc bubblewrap e2fsprogs kmod shellcheck
-	dwarves linux-config-6.12)
+	dwarves linux-config-6.12 mmdebstrap)
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -52,51 +52,6 @@ if ((${#missing[@]})); then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 		--no-upgrade "${missing[@]}" >/dev/null
 fi
-
-# apt_mirror SUITE-REGEX: the URI of the first archive in this system's apt
-# sources whose suite matches, as apt itself reports it.
-apt_mirror() {
-	apt-cache policy | awk -v re="$1" '
-		$1 ~ /^[0-9]+$/ && $2 ~ /^[a-z]+:\/\// {
-			split($3, s, "/")
-			if (s[1] ~ re) { print $2; exit }
-		}'
-}
-
-# The private apt view, used for rust-src and linux-source-7.3.
-setup_papt() {
-	[ -f "$PAPT/lists/.updated" ] && return 0
-	mkdir -p "$PAPT/lists/partial" "$PAPT/cache/archives/partial"
-	local kr=/usr/share/keyrings/debian-archive-keyring.gpg main security
-	# The mirrors this system already uses: the archive that serves a plain
-	# suite (bookworm, trixie, ...) and the one that serves its -security.
-	main=$(apt_mirror '^[a-z]+$')
-	security=$(apt_mirror '^[a-z]+-security$')
-	[ -n "$main" ] || die "no Debian archive in this system's apt sources (apt-cache policy)"
-	[ -n "$security" ] || die "no Debian security archive in this system's apt sources (apt-cache policy)"
-	cat >"$PAPT/sources.list" <<SRC
-deb [signed-by=$kr] $main trixie-backports main
-deb [signed-by=$kr] $security bookworm-security main
-SRC
-	mapfile -t o < <(papt_opts)
-	apt-get "${o[@]}" update -qq
-	touch "$PAPT/lists/.updated"
-}
-
-# fetch_deb PKG VERSION SHA256 -> path of the verified .deb in the cache
-fetch_deb() {
-	local pkg=$1 ver=$2 sum=$3 dir=$CACHE/debs f
-	mkdir -p "$dir"
-	f=$dir/${pkg}_${ver//:/%3a}_all.deb
-	if ! [ -f "$f" ] || ! echo "$sum  $f" | sha256sum -c --quiet - 2>/dev/null; then
-		setup_papt
-		mapfile -t o < <(papt_opts)
-		log "downloading $pkg $ver"
-		(cd "$dir" && apt-get "${o[@]}" download -qq "$pkg=$ver")
-	fi
-	echo "$sum  $f" | sha256sum -c --quiet - || die "$f: sha256 mismatch"
-	printf '%s\n' "$f"
-}
 
 if [ -z "$user_src" ] && ! [ -f "$RUST_LIB_SRC/core/src/lib.rs" ]; then
 	deb=$(fetch_deb rust-src "$RUST_SRC_DEBVER" "$RUST_SRC_SHA256")
