@@ -252,30 +252,29 @@ def pivoting_engines_fail_einval(g: Guest) -> str:
     return "; ".join(bad)
 
 
-def workarounds_reach_initramfs(g: Guest) -> str:
-    """Each documented workaround runs the container, and an escaping
-    privileged container reaches the initramfs."""
+def run_and_reach(g: Guest, names) -> str:
+    """Each of NAMES runs the container, and its escaping privileged
+    container reaches the initramfs."""
     bad = []
-    for w in WORKAROUND.values():
-        if not g.run(w).ran:
-            bad.append(f"{w}: {g.run(w).error()}")
-        elif not g.run(w + "-escape").reached:
-            bad.append(f"{w}: the escape did not reach the initramfs: "
-                       f"{g.run(w + '-escape').error()}")
+    for n in names:
+        if not g.run(n).ran:
+            bad.append(f"{n}: {g.run(n).error()}")
+        elif not g.run(n + "-escape").reached:
+            bad.append(f"{n}: the escape did not reach the initramfs: "
+                       f"{g.run(n + '-escape').error()}")
     return "; ".join(bad)
+
+
+def workarounds_reach_initramfs(g: Guest) -> str:
+    """Each documented workaround runs the container, and leaves the
+    initramfs reachable."""
+    return run_and_reach(g, WORKAROUND.values())
 
 
 def systemd_falls_back_and_exposes(g: Guest) -> str:
     """On rootfs, systemd-nspawn and RootDirectory= do not fail: systemd falls
     back to MS_MOVE, and the initramfs is reachable from their containers."""
-    bad = []
-    for e in FALLING_BACK:
-        if not g.run(e).ran:
-            bad.append(f"{e}: {g.run(e).error()}")
-        elif not g.run(e + "-escape").reached:
-            bad.append(f"{e}: the escape did not reach the initramfs: "
-                       f"{g.run(e + '-escape').error()}")
-    return "; ".join(bad)
+    return run_and_reach(g, FALLING_BACK)
 
 
 def marker_present(g: Guest) -> str:
