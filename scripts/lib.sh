@@ -101,7 +101,8 @@ ksft_pivot_root() {
 	printf '%s\n' "$bin"
 }
 
-# The private apt view, used for rust-src and linux-source-7.3.
+# The private apt view, used for rust-src, linux-source-7.3 and the field
+# test's Debian 7.3 kernel (scripts/field/mkimage.sh debian-kernel).
 setup_papt() {
 	[ -f "$PAPT/lists/.updated" ] && return 0
 	mkdir -p "$PAPT/lists/partial" "$PAPT/cache/archives/partial"
