@@ -95,7 +95,7 @@ ksft_pivot_root() {
 	if ! [ -x "$bin" ] || [ "$src" -nt "$bin" ]; then
 		t=$("$TOP/scripts/fetch.sh" 6.12)
 		mkdir -p "$TOOLS"
-		cc -static -O2 -Wall -Wextra -I"$t/tools/testing/selftests" -o "$bin.tmp" "$src" >&2
+		cc -static -O2 -Wall -I"$t/tools/testing/selftests" -o "$bin.tmp" "$src" >&2
 		mv "$bin.tmp" "$bin"
 	fi
 	printf '%s\n' "$bin"

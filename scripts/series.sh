@@ -68,7 +68,8 @@ export_to() {
 
 # The primary series' new files are also kept, read-only, at their in-kernel
 # paths in this repository (rust/, fs/, include/, Documentation/), to read and
-# review without a kernel tree. They are generated from the patches.
+# review without a kernel tree, and every series' Kconfig entries in the
+# top-level Kconfig. They are generated from the patches.
 MIRROR_SERIES=6.12
 
 # mirror TREE BRANCH OUT: copy the files base..BRANCH adds into OUT.
@@ -110,6 +111,10 @@ export)
 	t=$("$TOP/scripts/fetch.sh" "$series")
 	export_to "$t" series "$pdir"
 	[ "$series" != "$MIRROR_SERIES" ] || mirror "$t" series "$TOP"
+	# Every series' Kconfig entries, in the top-level Kconfig.
+	python3 "$TOP/scripts/kconfig-entries.py" "$t" base series "$series" >"$CACHE/kconfig.$$"
+	python3 "$TOP/scripts/kconfig-entries.py" --update "$TOP/Kconfig" "$CACHE/kconfig.$$"
+	rm -f "$CACHE/kconfig.$$"
 	git -C "$t" config nri.stamp "$(stamp)"
 	git -C "$t" config nri.applied "$(git -C "$t" rev-parse HEAD)"
 	log "exported $(patches | wc -l) files to $pdir"
@@ -137,6 +142,13 @@ check)
 			cmp -s "$scratch/mirror/$f" "$TOP/$f" ||
 				die "$f differs from what patches/v$series adds: edit in the tree, then 'make export'"
 		done
+	fi
+	if [ -z "${NRI_PATCHES_DIR:-}" ]; then
+		python3 "$TOP/scripts/kconfig-entries.py" "$scratch/tree" base "$b" "$series" \
+			>"$scratch/kconfig"
+		python3 "$TOP/scripts/kconfig-entries.py" --extract "${NRI_KCONFIG:-$TOP/Kconfig}" "$series" |
+			diff -u - "$scratch/kconfig" >&2 ||
+			die "Kconfig differs from the entries patches/v$series adds: edit in the tree, then 'make export'"
 	fi
 	log "patches/v$series: $(patches | wc -l) files round-trip byte for byte"
 	;;

@@ -377,7 +377,7 @@ macro_rules! __boot_param {
                 $crate::boot_param::setup_ret(HANDLER(value), $early)
             }
 
-            #[used]
+            #[used(compiler)]
             #[link_section = ".init.setup"]
             static ENTRY: $crate::boot_param::Entry =
                 // SAFETY: `trampoline` takes null and strings valid for the call, and hands

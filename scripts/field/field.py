@@ -196,9 +196,10 @@ def system_running(g: Guest) -> str:
         f"systemctl is-system-running: {s or 'not reported'!r} {failed}"
 
 
-def root_is_leaf_tmpfs_on_rootfs(g: Guest) -> str:
-    """6.12 with the feature: / is the leaf tmpfs, on rootfs (mount 1)."""
-    return root_on_hidden_parent(g, "tmpfs", parent=1)
+def root_is_second_rootfs_on_rootfs(g: Guest) -> str:
+    """6.12 with the feature: / is the second rootfs (mount 2), on rootfs
+    (mount 1), which PID 1 cannot see: the shape 7.x has with nullfs."""
+    return root_on_hidden_parent(g, "rootfs", parent=1)
 
 
 def root_is_rootfs_on_nullfs(g: Guest) -> str:
@@ -209,8 +210,8 @@ def root_is_rootfs_on_nullfs(g: Guest) -> str:
 def root_is_the_disk_on(parent: int):
     """/ is the disk, mounted on mount PARENT: 1 is rootfs, where every switch
     puts it on the stock kernel; with the feature, klibc's run-init moves it
-    onto the leaf tmpfs (2), which stays below it, emptied, while systemd's
-    switch-root pivots into it and detaches the tmpfs."""
+    onto the second rootfs (2), which stays below it, emptied, while
+    systemd's switch-root pivots into it and detaches the second rootfs."""
     def check(g: Guest) -> str:
         r = g.root_mount()
         if r is None or r.fstype != "ext4" or r.source != "/dev/vda":
@@ -344,7 +345,7 @@ def pivotable_says(rc: int):
     return check
 
 
-INITRAMFS_ON = [real_system, system_running, marker_present, root_is_leaf_tmpfs_on_rootfs,
+INITRAMFS_ON = [real_system, system_running, marker_present, root_is_second_rootfs_on_rootfs,
                 feature_line(True), pivotable_says(0), engines_run,
                 pid1_not_given("nonroot_initramfs")]
 INITRAMFS_OFF = [real_system, system_running, marker_present, root_is_absolute_rootfs,

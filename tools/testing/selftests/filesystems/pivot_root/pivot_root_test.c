@@ -2,72 +2,60 @@
 /*
  * pivot_root(2) from the root the kernel hands to /init.
  *
- * What: that pivot_root(2) works from the root the kernel hands to /init
- * when a machine runs from its initramfs, the way container runtimes use it,
- * and that the old root is then out of reach.
+ * Container runtimes start a container with pivot_root(2), which needs a
+ * root that has a parent mount. When a machine runs from its initramfs, the
+ * call is made from the root the kernel hands to /init. That root used to be
+ * rootfs, the root of the mount tree, where pivot_root(2) fails with EINVAL.
+ * Since Linux 7.0 rootfs sits on an empty nullfs, and the kernel promises
+ * that pivot_root(2) works from it; on 6.12 the nonroot_initramfs boot
+ * parameter unpacks the initramfs into a second rootfs mounted on top of
+ * the first.
  *
- * Why: runc and crun start a container with pivot_root(2), which needs a
- * root that has a parent mount. The root of an initramfs used to be rootfs
- * itself, the root of the mount tree, where pivot_root(2) fails with EINVAL.
- * Since nullfs (Linux 7.0) rootfs sits on an empty nullfs; on 6.12 the
- * nonroot_initramfs boot parameter unpacks the initramfs into a tmpfs on top
- * of rootfs. No other selftest checks that pivot_root(2) works from that
- * root: the ones that call it do so as setup, from wherever they run.
+ * root_has_parent: the mount of "/" has a parent mount. It runs wherever
+ * the test runs (an initramfs, a disk, a container): on 7.0 and later every
+ * root has one, and a root without one is a regression of nullfs. Before
+ * 7.0, an initramfs root without nonroot_initramfs is the root of the mount
+ * tree by design: the test skips and says so.
  *
- * How: every test runs in a child of its own, in a private mount namespace
- * (unshare(CLONE_NEWNS), then MS_REC | MS_PRIVATE on "/"), and first pivots
- * into a new root in one of two ways, the variants:
+ * The other tests need the root of an initramfs (fstype rootfs, or tmpfs)
+ * and skip elsewhere. Each runs in its own private mount namespace, mounts a
+ * scratch tmpfs over an existing directory of "/" (nothing is written to the
+ * file system of "/", and nothing is left behind when the test is killed:
+ * its mounts go with its namespace), and pivots into a new root there, in
+ * one of two ways (the variants):
  *
- *   tmpfs:   a tmpfs mounted on a new directory in the initial root,
- *            pivot_root(new, new/put_old), chdir("/"), and the old root
- *            detached: umount2("/put_old", MNT_DETACH).
- *   bundle:  as runc and crun do it: a rootfs directory in the initial root
- *            bind-mounted onto itself (MS_BIND | MS_REC), chdir() into it,
- *            pivot_root(".", "."), umount2(".", MNT_DETACH), chdir("/").
+ *   tmpfs:   a tmpfs, pivot_root(new, new/put_old), chdir("/"), the old
+ *            root detached: umount2("/put_old", MNT_DETACH).
+ *   bundle:  as runc and crun do it: a directory bind-mounted onto itself,
+ *            chdir() into it, pivot_root(".", "."), umount2(".",
+ *            MNT_DETACH), chdir("/").
  *
- * Then it checks, as VARIANT.TEST in the TAP output:
+ * Then:
  *
- *   pivot:                 pivot_root(2) succeeded, and "/" holds the files
- *                          of the new root and nothing else.
- *   unreachable_by_path:   a marker file, made in the initial root before the
- *                          pivot, cannot be reached by its path,
- *   unreachable_by_chroot: nor by the classic escape: chroot into a
- *                          subdirectory with the working directory left
- *                          outside, chdir("..") 64 times, chroot("."),
- *   unreachable_by_setns:  nor by detaching "/" (umount2("/", MNT_DETACH))
- *                          and setns() into the own mount namespace, which
- *                          puts root and working directory on the root mount
- *                          of the namespace: what lies below the new root.
- *                          That must be another file system than the initial
- *                          root's, and hold nothing but an empty /root: an
- *                          initramfs left in rootfs below everything fails.
+ *   pivot:                 "/" is the new root and holds its files only.
+ *   unreachable_by_path:   an entry of the initial root cannot be reached
+ *                          by its path,
+ *   unreachable_by_chroot: nor by the classic escape (chroot into a
+ *                          subdirectory, chdir("..") 64 times, chroot(".")),
+ *   unreachable_by_setns:  nor by detaching "/" and setns() into the own
+ *                          mount namespace, which lands on the root mount of
+ *                          the namespace, below the new root: that must be
+ *                          another file system than the initial root's, and
+ *                          hold nothing but an empty "root" (what
+ *                          nonroot_initramfs leaves in rootfs) or nothing
+ *                          (nullfs). An initramfs left below everything fails.
  *
- * On a kernel where the initial root is rootfs itself (6.12 without
- * nonroot_initramfs) pivot_root(2) returns EINVAL, as that root has no
- * parent mount, and every test fails with the line
- *
- *   # the initial root is the root of the mount tree (rootfs): pivot_root(2) returns EINVAL
- *
- * when /proc/self/mountinfo shows the mount of "/" as its own parent. Every
- * failure prints the errno and the initial root's mount id, parent id and
- * fstype.
- *
- * Running it: as root (it skips otherwise), from /init or a child of it, or
- * anywhere in the initial mount namespace of a machine booted from its
- * initramfs with no root=: that tests the root the kernel hands to /init.
- * Where "/" is neither rootfs nor a tmpfs (a disk, a container), it skips:
- * passing there would say nothing about that root. The
- * marker and the bundle go into a directory pivot_root_test.XXXXXX in "/"
- * (in /tmp if "/" is read-only), removed after each test.
+ * Where pivot_root(2) fails with EINVAL because the initial root is the
+ * root of the mount tree, a kernel before 7.0 skips with ROOTFS_EINVAL
+ * below, a kernel since 7.0 fails. Run it as root from /init, or anywhere
+ * in the initial mount namespace of a machine booted from its initramfs.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,54 +64,33 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include "kselftest.h"
+#include "kselftest_harness.h"
 
 #ifndef STATX_MNT_ID
 #define STATX_MNT_ID 0x00001000U
 #endif
 
 #define ROOTFS_EINVAL \
-	"the initial root is the root of the mount tree (rootfs): pivot_root(2) returns EINVAL"
+	"the initial root is the root of the mount tree (rootfs): pivot_root(2) returns EINVAL; boot with nonroot_initramfs"
 
 /* The only entry of the new root, in both variants. */
 #define NEW_ROOT_FILE "new-root-file"
 /* Where the chroot escape starts from, in the new root. */
 #define ESCAPE_DIR "escape"
-/* Seconds a test may take. */
-#define TIMEOUT 30
+/* Existing directories of "/" the scratch tmpfs may be mounted over. */
+static const char * const scratch_dirs[] = { "/tmp", "/mnt", "/run", "/root", "/dev" };
 
 /* The mount of the initial root, as /proc/self/mountinfo shows it. */
-static struct root_info {
+struct root_info {
 	bool found;		/* the mount of "/" is in the table */
 	bool tree_root;		/* it is its own parent: the root of the tree */
-	bool parent_shown;	/* its parent is in the table */
 	int mnt_id;
 	int parent_id;
 	char fstype[64];
-	char source[256];
-	dev_t dev;		/* st_dev of "/" */
-} root;
-
-/* Made afresh in the initial root for each test, removed after it. */
-static char dir[64];		/* pivot_root_test.XXXXXX */
-static char marker[96];		/* dir/marker */
-static char new_root[96];	/* dir/new or dir/bundle/rootfs */
-
-/* In the test's child: its mount namespace; initial root shown on failure. */
-static int mntns = -1;
-static bool root_shown;
-
-struct variant {
-	const char *name;
-	bool bundle;
-};
-
-struct test {
-	const char *name;
-	int (*fn)(const struct variant *v);
+	dev_t dev;		/* st_dev and st_ino of "/" */
+	ino_t ino;
 };
 
 static int sys_pivot_root(const char *new, const char *put_old)
@@ -131,17 +98,8 @@ static int sys_pivot_root(const char *new, const char *put_old)
 	return syscall(SYS_pivot_root, new, put_old);
 }
 
-/* "errno 22 (Invalid argument)"; one use per message. */
-static const char *errstr(int err)
-{
-	static char buf[96];
-
-	snprintf(buf, sizeof(buf), "errno %d (%s)", err, strerror(err));
-	return buf;
-}
-
-/* Fill root from /proc/self/mountinfo: 0, or -1 with errno set. */
-static int read_root_info(void)
+/* 0, or -1 with errno set. */
+static int read_root_info(struct root_info *r)
 {
 	unsigned long long want = 0;
 	char line[4096], mnt[4096];
@@ -150,9 +108,11 @@ static int read_root_info(void)
 	int id, parent;
 	FILE *f;
 
+	memset(r, 0, sizeof(*r));
 	if (stat("/", &st))
 		return -1;
-	root.dev = st.st_dev;
+	r->dev = st.st_dev;
+	r->ino = st.st_ino;
 	/* The mount id of "/" tells it from mounts stacked on top of it. */
 	if (!statx(AT_FDCWD, "/", 0, STATX_MNT_ID, &stx) &&
 	    (stx.stx_mask & STATX_MNT_ID))
@@ -161,54 +121,28 @@ static int read_root_info(void)
 	f = fopen("/proc/self/mountinfo", "re");
 	if (!f)
 		return -1;
-	while (!root.found && fgets(line, sizeof(line), f)) {
+	while (!r->found && fgets(line, sizeof(line), f)) {
 		char *sep = strstr(line, " - ");
 
 		if (!sep || sscanf(line, "%d %d %*s %*s %4095s", &id, &parent, mnt) != 3)
 			continue;
 		if (want ? (unsigned long long)id != want : strcmp(mnt, "/"))
 			continue;
-		root.found = true;
-		root.mnt_id = id;
-		root.parent_id = parent;
-		root.tree_root = id == parent;
-		if (sscanf(sep + 3, "%63s %255s", root.fstype, root.source) != 2)
-			snprintf(root.fstype, sizeof(root.fstype), "?");
+		r->found = true;
+		r->mnt_id = id;
+		r->parent_id = parent;
+		r->tree_root = id == parent;
+		if (sscanf(sep + 3, "%63s", r->fstype) != 1)
+			snprintf(r->fstype, sizeof(r->fstype), "?");
 	}
-	rewind(f);
-	while (root.found && !root.parent_shown && fgets(line, sizeof(line), f))
-		root.parent_shown = sscanf(line, "%d", &id) == 1 && id == root.parent_id;
 	fclose(f);
 	return 0;
 }
 
-static void show_root(void)
+/* Before 7.0, the root of an initramfs is the root of the tree by design. */
+static bool has_nullfs(void)
 {
-	if (!root.found) {
-		ksft_print_msg("initial root: \"/\" not in /proc/self/mountinfo\n");
-		return;
-	}
-	ksft_print_msg("initial root: mount id %d, parent id %d (%s), fstype %s, source %s\n",
-		       root.mnt_id, root.parent_id,
-		       root.tree_root ? "itself: the root of the mount tree" :
-		       root.parent_shown ? "shown" : "not shown: below the root",
-		       root.fstype, root.source);
-}
-
-/* In a test's child: say what failed, and once what the initial root is. */
-static __printf(1, 2) int fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	printf("# ");
-	vprintf(fmt, ap);
-	printf("\n");
-	va_end(ap);
-	if (!root_shown)
-		show_root();
-	root_shown = true;
-	return KSFT_FAIL;
+	return ksft_min_kernel_version(7, 0);
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -253,333 +187,240 @@ static int write_file(const char *path)
 	return close(fd);
 }
 
-static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+TEST(root_has_parent)
 {
-	(void)st;
-	(void)type;
-	(void)ftw;
-	return remove(path);
+	struct root_info r;
+
+	ASSERT_EQ(0, read_root_info(&r)) TH_LOG("mountinfo: %s", strerror(errno));
+	ASSERT_TRUE(r.found) TH_LOG("\"/\" is not in /proc/self/mountinfo");
+	TH_LOG("\"/\": mount %d, parent %d, %s", r.mnt_id, r.parent_id, r.fstype);
+	if (r.tree_root && !has_nullfs())
+		SKIP(return, "%s", ROOTFS_EINVAL);
+	ASSERT_FALSE(r.tree_root)
+		TH_LOG("\"/\" is the root of the mount tree: nullfs should be below it");
 }
 
-static void rm_tree(void)
-{
-	if (dir[0])
-		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-	dir[0] = '\0';
-}
+/* A test's view of the initial root, and where it pivots to. */
+struct scratch {
+	struct root_info root;
+	char entry[NAME_MAX + 2];	/* "/name", an entry of the initial root */
+	char new_root[64];
+	int mntns;			/* the test's own mount namespace */
+};
+
+FIXTURE(pivot) {
+	struct scratch s;
+};
+
+FIXTURE_VARIANT(pivot) {
+	bool bundle;
+};
+
+FIXTURE_VARIANT_ADD(pivot, tmpfs) {
+	.bundle = false,
+};
+
+FIXTURE_VARIANT_ADD(pivot, bundle) {
+	.bundle = true,
+};
 
 /*
- * The test's directory, in "/" (in /tmp if "/" is read-only): the marker,
- * and the new root: an empty directory to mount the tmpfs on, or the
- * bundle's rootfs with its one file.
+ * The test's own mount namespace and a scratch tmpfs in it; an entry of the
+ * initial root to look for later, other than the scratch's mount point.
  */
-static int make_dir(bool bundle)
+static const char *enter_scratch(struct __test_metadata *_metadata, struct scratch *s)
 {
-	char path[128];
+	const char *at = NULL;
+	struct dirent *e;
+	struct stat st;
+	unsigned int i;
+	DIR *d;
 
-	snprintf(dir, sizeof(dir), "/pivot_root_test.XXXXXX");
-	if (!mkdtemp(dir)) {
-		snprintf(dir, sizeof(dir), "/tmp/pivot_root_test.XXXXXX");
-		if (!mkdtemp(dir)) {
-			dir[0] = '\0';
-			return -1;
-		}
+	ASSERT_EQ(0, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		TH_LOG("MS_REC | MS_PRIVATE on \"/\": %s", strerror(errno));
+	s->mntns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, s->mntns) TH_LOG("/proc/self/ns/mnt: %s", strerror(errno));
+	for (i = 0; !at && i < ARRAY_SIZE(scratch_dirs); i++)
+		if (!stat(scratch_dirs[i], &st) && S_ISDIR(st.st_mode) &&
+		    st.st_dev == s->root.dev)
+			at = scratch_dirs[i];
+	if (!at)
+		return NULL;
+	d = opendir("/");
+	ASSERT_NE(NULL, d) TH_LOG("opendir(\"/\"): %s", strerror(errno));
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+		    !strcmp(e->d_name, at + 1))
+			continue;
+		snprintf(s->entry, sizeof(s->entry), "/%s", e->d_name);
+		break;
 	}
-	snprintf(marker, sizeof(marker), "%s/marker", dir);
-	if (write_file(marker))
-		return -1;
-	if (!bundle) {
-		snprintf(new_root, sizeof(new_root), "%s/new", dir);
-		return mkdir(new_root, 0755);
-	}
-	snprintf(path, sizeof(path), "%s/bundle", dir);
-	if (mkdir(path, 0755))
-		return -1;
-	snprintf(new_root, sizeof(new_root), "%s/bundle/rootfs", dir);
-	if (mkdir(new_root, 0755))
-		return -1;
-	snprintf(path, sizeof(path), "%s/" NEW_ROOT_FILE, new_root);
-	return write_file(path);
+	closedir(d);
+	ASSERT_EQ(0, mount("scratch", at, "tmpfs", 0, "mode=0755"))
+		TH_LOG("mount a scratch tmpfs on %s: %s", at, strerror(errno));
+	return at;
 }
 
-/*
- * Pivot into the new root of the variant, detach the old root, chdir("/"),
- * and check that "/" is the new root: KSFT_PASS or KSFT_FAIL.
- */
-static int enter_new_root(bool bundle)
+FIXTURE_SETUP(pivot)
 {
+	struct scratch *s = &self->s;
 	char path[128], put_old[128];
-	const char *new, *old;
+	const char *new, *old, *at;
 	struct stat want, st;
 
-	if (bundle) {
-		if (mount(new_root, new_root, NULL, MS_BIND | MS_REC, NULL))
-			return fail("bind mount %s onto itself: %s", new_root, errstr(errno));
-		if (chdir(new_root))
-			return fail("chdir(\"%s\"): %s", new_root, errstr(errno));
+	s->mntns = -1;
+	if (geteuid())
+		SKIP(return, "pivot_root(2) needs root");
+	ASSERT_EQ(0, read_root_info(&s->root)) TH_LOG("mountinfo: %s", strerror(errno));
+	if (s->root.found && strcmp(s->root.fstype, "rootfs") &&
+	    strcmp(s->root.fstype, "tmpfs"))
+		SKIP(return, "\"/\" is %s, not the root of an initramfs: run this from /init",
+		     s->root.fstype);
+	if (unshare(CLONE_NEWNS)) {
+		if (errno == EPERM)
+			SKIP(return, "unshare(CLONE_NEWNS): %s", strerror(errno));
+		ASSERT_EQ(0, errno) TH_LOG("unshare(CLONE_NEWNS)");
+	}
+	at = enter_scratch(_metadata, s);
+	if (!at)
+		SKIP(return, "no directory in \"/\" to mount a scratch tmpfs on");
+
+	if (variant->bundle) {
+		snprintf(path, sizeof(path), "%s/bundle", at);
+		ASSERT_EQ(0, mkdir(path, 0755));
+		snprintf(s->new_root, sizeof(s->new_root), "%s/bundle/rootfs", at);
+		ASSERT_EQ(0, mkdir(s->new_root, 0755));
+		snprintf(path, sizeof(path), "%s/" NEW_ROOT_FILE, s->new_root);
+		ASSERT_EQ(0, write_file(path));
+		ASSERT_EQ(0, mount(s->new_root, s->new_root, NULL,
+				   MS_BIND | MS_REC, NULL))
+			TH_LOG("bind mount %s onto itself: %s", s->new_root, strerror(errno));
+		ASSERT_EQ(0, chdir(s->new_root));
 		new = ".";
 		old = ".";
 	} else {
-		if (mount("tmpfs", new_root, "tmpfs", 0, "mode=0755"))
-			return fail("mount tmpfs on %s: %s", new_root, errstr(errno));
-		snprintf(path, sizeof(path), "%s/" NEW_ROOT_FILE, new_root);
-		if (write_file(path))
-			return fail("creating %s: %s", path, errstr(errno));
-		snprintf(put_old, sizeof(put_old), "%s/put_old", new_root);
-		if (mkdir(put_old, 0755))
-			return fail("mkdir(\"%s\"): %s", put_old, errstr(errno));
-		new = new_root;
+		snprintf(s->new_root, sizeof(s->new_root), "%s/new", at);
+		ASSERT_EQ(0, mkdir(s->new_root, 0755));
+		ASSERT_EQ(0, mount("new", s->new_root, "tmpfs", 0, "mode=0755"))
+			TH_LOG("mount tmpfs on %s: %s", s->new_root, strerror(errno));
+		snprintf(path, sizeof(path), "%s/" NEW_ROOT_FILE, s->new_root);
+		ASSERT_EQ(0, write_file(path));
+		snprintf(put_old, sizeof(put_old), "%s/put_old", s->new_root);
+		ASSERT_EQ(0, mkdir(put_old, 0755));
+		new = s->new_root;
 		old = put_old;
 	}
-	if (stat(new_root, &want))
-		return fail("stat(\"%s\"): %s", new_root, errstr(errno));
+	ASSERT_EQ(0, stat(s->new_root, &want));
 
 	if (sys_pivot_root(new, old)) {
 		int err = errno;
 
-		printf("# pivot_root(\"%s\", \"%s\")%s%s: %s\n", new, old,
-		       bundle ? " in " : "", bundle ? new_root : "", errstr(err));
-		show_root();
-		if (err == EINVAL && root.tree_root)
-			printf("# %s\n", ROOTFS_EINVAL);
-		return KSFT_FAIL;
+		TH_LOG("pivot_root(\"%s\", \"%s\"): %s; \"/\" is mount %d, parent %d, %s",
+		       new, old, strerror(err), s->root.mnt_id, s->root.parent_id,
+		       s->root.fstype);
+		if (err == EINVAL && s->root.tree_root && !has_nullfs())
+			SKIP(return, "%s", ROOTFS_EINVAL);
+		ASSERT_EQ(0, err) TH_LOG("pivot_root(2) failed");
 	}
 
-	if (bundle) {
+	if (variant->bundle) {
 		/* The old root is now stacked on the new one, at ".". */
-		if (umount2(".", MNT_DETACH))
-			return fail("umount2(\".\", MNT_DETACH): %s", errstr(errno));
-		if (chdir("/"))
-			return fail("chdir(\"/\"): %s", errstr(errno));
+		ASSERT_EQ(0, umount2(".", MNT_DETACH));
+		ASSERT_EQ(0, chdir("/"));
 	} else {
-		if (chdir("/"))
-			return fail("chdir(\"/\"): %s", errstr(errno));
-		if (umount2("/put_old", MNT_DETACH))
-			return fail("umount2(\"/put_old\", MNT_DETACH): %s", errstr(errno));
-		if (rmdir("/put_old"))
-			return fail("rmdir(\"/put_old\"): %s", errstr(errno));
+		ASSERT_EQ(0, chdir("/"));
+		ASSERT_EQ(0, umount2("/put_old", MNT_DETACH));
+		ASSERT_EQ(0, rmdir("/put_old"));
 	}
-
-	if (stat("/", &st))
-		return fail("stat(\"/\") after pivot_root: %s", errstr(errno));
-	if (st.st_dev != want.st_dev || st.st_ino != want.st_ino)
-		return fail("after pivot_root \"/\" is not the new root %s", new_root);
-	return KSFT_PASS;
+	ASSERT_EQ(0, stat("/", &st));
+	ASSERT_TRUE(st.st_dev == want.st_dev && st.st_ino == want.st_ino)
+		TH_LOG("after pivot_root \"/\" is not the new root %s", s->new_root);
 }
 
-/* The marker of the initial root must not be reachable by its path. */
-static int marker_unreachable(const char *how)
+FIXTURE_TEARDOWN(pivot)
+{
+	/* The mounts go with the namespace, when the test's process exits. */
+	if (self->s.mntns >= 0)
+		close(self->s.mntns);
+}
+
+/* The initial root, its entry and its file system are out of reach. */
+static void check_unreachable(struct __test_metadata *_metadata, struct scratch *s,
+			      const char *how)
 {
 	char entries[1024];
 	struct stat st;
+	int rc, err;
 
-	if (stat(marker, &st)) {
-		if (errno == ENOENT)
-			return KSFT_PASS;
-		/* Not found for another reason: that proves nothing. */
-		return fail("%s: stat(\"%s\"): %s, not ENOENT", how, marker, errstr(errno));
-	}
+	ASSERT_EQ(0, stat("/", &st));
+	ASSERT_FALSE(st.st_dev == s->root.dev && st.st_ino == s->root.ino)
+		TH_LOG("%s: \"/\" is the initial root", how);
+	if (!s->entry[0])
+		return;
 	list_dir("/", entries, sizeof(entries));
-	return fail("%s: %s of the initial root is reachable; \"/\" holds: %s",
-		    how, marker, entries);
+	rc = stat(s->entry, &st);
+	err = errno;
+	ASSERT_NE(0, rc) TH_LOG("%s: %s of the initial root is reachable; \"/\" holds: %s",
+				how, s->entry, entries);
+	/* Not found for another reason proves nothing. */
+	ASSERT_EQ(ENOENT, err) TH_LOG("%s: stat(\"%s\"): %s", how, s->entry, strerror(err));
 }
 
-/* pivot: "/" is the new root and holds its files, nothing else. */
-static int test_pivot(const struct variant *v)
+TEST_F(pivot, pivot)
 {
 	char entries[1024];
 
-	(void)v;
-	if (list_dir("/", entries, sizeof(entries)))
-		return fail("opendir(\"/\"): %s", errstr(errno));
-	if (strcmp(entries, NEW_ROOT_FILE))
-		return fail("\"/\" holds \"%s\", not \"%s\"", entries, NEW_ROOT_FILE);
-	return KSFT_PASS;
+	ASSERT_EQ(0, list_dir("/", entries, sizeof(entries)));
+	ASSERT_STREQ(NEW_ROOT_FILE, entries);
 }
 
-/* unreachable_by_path: the old root is gone by path. */
-static int test_unreachable_by_path(const struct variant *v)
+TEST_F(pivot, unreachable_by_path)
 {
-	struct stat st;
-
-	(void)v;
-	if (!stat(dir, &st))
-		return fail("%s of the initial root is reachable", dir);
-	return marker_unreachable("path");
+	check_unreachable(_metadata, &self->s, "path");
 }
 
-/* unreachable_by_chroot: and by the classic chroot escape. */
-static int test_unreachable_by_chroot(const struct variant *v)
+TEST_F(pivot, unreachable_by_chroot)
 {
 	char entries[1024];
-	int i, rc;
+	int i;
 
-	(void)v;
-	if (mkdir("/" ESCAPE_DIR, 0700))
-		return fail("mkdir(\"/" ESCAPE_DIR "\"): %s", errstr(errno));
-	if (chroot("/" ESCAPE_DIR))
-		return fail("chroot(\"/" ESCAPE_DIR "\"): %s", errstr(errno));
+	ASSERT_EQ(0, mkdir("/" ESCAPE_DIR, 0700));
+	ASSERT_EQ(0, chroot("/" ESCAPE_DIR));
 	/* The working directory, the old "/", is now outside the root. */
-	for (i = 0; i < 64; i++) {
-		if (chdir(".."))
-			return fail("chdir(\"..\"): %s", errstr(errno));
-	}
-	if (chroot("."))
-		return fail("chroot(\".\"): %s", errstr(errno));
-
-	rc = marker_unreachable("chroot escape");
-	if (rc != KSFT_PASS)
-		return rc;
+	for (i = 0; i < 64; i++)
+		ASSERT_EQ(0, chdir(".."));
+	ASSERT_EQ(0, chroot("."));
+	check_unreachable(_metadata, &self->s, "chroot escape");
 	/* ".." stops at the new root: it sits on the root of its parent. */
-	if (list_dir("/", entries, sizeof(entries)))
-		return fail("opendir(\"/\"): %s", errstr(errno));
-	if (strcmp(entries, ESCAPE_DIR " " NEW_ROOT_FILE))
-		return fail("the chroot escape got to a \"/\" that holds \"%s\", not \"%s\"",
-			    entries, ESCAPE_DIR " " NEW_ROOT_FILE);
-	return KSFT_PASS;
+	ASSERT_EQ(0, list_dir("/", entries, sizeof(entries)));
+	ASSERT_STREQ(ESCAPE_DIR " " NEW_ROOT_FILE, entries);
 }
 
-/* unreachable_by_setns: and by detaching "/" and setns() into the own namespace. */
-static int test_unreachable_by_setns(const struct variant *v)
+TEST_F(pivot, unreachable_by_setns)
 {
 	char entries[1024];
 	struct statfs sfs;
 	struct stat st;
-	int rc;
 
-	(void)v;
-	if (umount2("/", MNT_DETACH))
-		return fail("umount2(\"/\", MNT_DETACH): %s", errstr(errno));
+	ASSERT_EQ(0, umount2("/", MNT_DETACH));
 	/* Root and working directory go to the top of the namespace's root. */
-	if (setns(mntns, CLONE_NEWNS))
-		return fail("setns(CLONE_NEWNS): %s", errstr(errno));
-
-	if (list_dir("/", entries, sizeof(entries)) || statfs("/", &sfs) || stat("/", &st))
-		return fail("looking at \"/\" after setns: %s", errstr(errno));
-	ksft_print_msg("below the new root: f_type 0x%lx, entries: %s\n",
-		       (unsigned long)sfs.f_type, entries[0] ? entries : "(none)");
-	rc = marker_unreachable("setns escape");
-	if (rc != KSFT_PASS)
-		return rc;
-	if (st.st_dev == root.dev)
-		return fail("below the new root is the file system of the initial root");
+	ASSERT_EQ(0, setns(self->s.mntns, CLONE_NEWNS)) TH_LOG("setns: %s", strerror(errno));
+	ASSERT_EQ(0, list_dir("/", entries, sizeof(entries)));
+	ASSERT_EQ(0, statfs("/", &sfs));
+	ASSERT_EQ(0, stat("/", &st));
+	TH_LOG("below the new root: f_type 0x%lx, entries: %s",
+	       (unsigned long)sfs.f_type, entries[0] ? entries : "(none)");
+	check_unreachable(_metadata, &self->s, "setns escape");
+	ASSERT_NE(self->s.root.dev, st.st_dev)
+		TH_LOG("below the new root is the file system of the initial root");
 	/*
 	 * Below lies what the namespace's root holds: nothing (nullfs), or
 	 * rootfs with only the empty /root that nonroot_initramfs leaves. An
 	 * initramfs still in rootfs would show here.
 	 */
-	if (entries[0] && strcmp(entries, "root"))
-		return fail("below the new root are files (%s): the initramfs is still there",
-			    entries);
-	return KSFT_PASS;
+	ASSERT_TRUE(!entries[0] || !strcmp(entries, "root"))
+		TH_LOG("below the new root are files (%s): the initramfs is still there",
+		       entries);
 }
 
-static const struct variant variants[] = {
-	{ .name = "tmpfs", .bundle = false },
-	{ .name = "bundle", .bundle = true },
-};
-
-static const struct test tests[] = {
-	{ "pivot", test_pivot },
-	{ "unreachable_by_path", test_unreachable_by_path },
-	{ "unreachable_by_chroot", test_unreachable_by_chroot },
-	{ "unreachable_by_setns", test_unreachable_by_setns },
-};
-
-/* The test's child: a private mount namespace, the new root, the test. */
-static int child(const struct variant *v, const struct test *t)
-{
-	int rc;
-
-	alarm(TIMEOUT);
-	if (unshare(CLONE_NEWNS)) {
-		if (errno == EPERM) {
-			ksft_print_msg("unshare(CLONE_NEWNS): %s\n", errstr(errno));
-			return KSFT_SKIP;
-		}
-		return fail("unshare(CLONE_NEWNS): %s", errstr(errno));
-	}
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
-		return fail("MS_REC | MS_PRIVATE on \"/\": %s", errstr(errno));
-	/* For the setns escape: the own namespace, not the initial one. */
-	mntns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
-	if (mntns < 0)
-		return fail("open(\"/proc/self/ns/mnt\"): %s", errstr(errno));
-
-	rc = enter_new_root(v->bundle);
-	if (rc != KSFT_PASS)
-		return rc;
-	return t->fn(v);
-}
-
-static void run(const struct variant *v, const struct test *t)
-{
-	int rc = KSFT_FAIL, status;
-	char name[64];
-	pid_t pid;
-
-	snprintf(name, sizeof(name), "%s.%s", v->name, t->name);
-	if (make_dir(v->bundle)) {
-		ksft_print_msg("creating %s: %s\n",
-			       dir[0] ? dir : "pivot_root_test.XXXXXX in / or /tmp",
-			       errstr(errno));
-		rm_tree();
-		ksft_test_result_skip("%s: no writable directory for the test\n", name);
-		return;
-	}
-
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0) {
-		rc = child(v, t);
-		fflush(stdout);
-		_exit(rc);
-	}
-	if (pid < 0) {
-		ksft_print_msg("fork: %s\n", errstr(errno));
-	} else if (waitpid(pid, &status, 0) != pid) {
-		ksft_print_msg("waitpid: %s\n", errstr(errno));
-	} else if (WIFEXITED(status)) {
-		rc = WEXITSTATUS(status);
-	} else {
-		ksft_print_msg("%s: killed by signal %d (%s)\n", name,
-			       WTERMSIG(status), strsignal(WTERMSIG(status)));
-		show_root();
-	}
-	rm_tree();
-
-	if (rc == KSFT_PASS || rc == KSFT_SKIP)
-		ksft_test_result_report(rc, "%s\n", name);
-	else
-		ksft_test_result_fail("%s\n", name);
-}
-
-int main(void)
-{
-	unsigned int i, j;
-
-	ksft_print_header();
-	if (geteuid())
-		ksft_exit_skip("pivot_root(2) needs root\n");
-	if (read_root_info())
-		ksft_exit_fail_msg("reading /proc/self/mountinfo: %s\n", errstr(errno));
-	/*
-	 * The root the kernel hands to /init from an initramfs is rootfs (on
-	 * nullfs since 7.0), or, with nonroot_initramfs, a tmpfs on rootfs.
-	 * On a root file system mounted from a disk, or in a container, the
-	 * test would pass without telling anything about that root.
-	 */
-	if (root.found && strcmp(root.fstype, "rootfs") && strcmp(root.fstype, "tmpfs")) {
-		show_root();
-		ksft_exit_skip("\"/\" is %s, not the root of an initramfs: run this from /init\n",
-			       root.fstype);
-	}
-	ksft_set_plan(ARRAY_SIZE(variants) * ARRAY_SIZE(tests));
-	show_root();
-
-	for (i = 0; i < ARRAY_SIZE(variants); i++)
-		for (j = 0; j < ARRAY_SIZE(tests); j++)
-			run(&variants[i], &tests[j]);
-
-	ksft_finished();
-}
+TEST_HARNESS_MAIN
