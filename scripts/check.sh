@@ -76,6 +76,21 @@ drift_catches_kconfig_edit() (
 	echo "drift check failed on the edited Kconfig copy, as it must"
 )
 
+# The copy of a series a poster sends under their own name (scripts/identity.sh):
+# every patch from and signed off by them, and it applies.
+identity_copy() (
+	s=$1
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+	"$TOP/scripts/identity.sh" "$s" "Jane Doe <jane@example.org>" "$tmp"
+	n=$(find "$TOP/patches/v$s" -name '*.patch' ! -name '*-0000-*' | wc -l)
+	for want in "^From: Jane Doe <jane@example.org>$" "^Signed-off-by: Jane Doe <jane@example.org>$"; do
+		got=$(cat "$tmp"/*.patch | grep -c "$want" || true)
+		[ "$got" -ge "$n" ] || { echo "$got lines '$want', want $n or more"; return 1; }
+	done
+	echo "$n patches from and signed off by Jane Doe, applied to the base"
+)
+
 record setup "$TOP/scripts/setup.sh" "${series[@]}" || true
 mapfile -t kargs < <(kmake_args)
 toolchain_env
@@ -231,6 +246,7 @@ for s in "${series[@]}"; do
 	record "drift-$s" "$TOP/scripts/series.sh" check "$s" || true
 	record "drift-$s-catches-hand-edit" drift_catches_hand_edit "$s" || true
 	record "drift-$s-catches-kconfig-edit" drift_catches_kconfig_edit "$s" || true
+	record "identity-$s" identity_copy "$s" || true
 	# Every patch on its own, in the test kernel's tree and build directory:
 	# the build of the series that follows is then incremental.
 	"$TOP/scripts/bisect.sh" "$s" "$results" "$run" || echo "fail bisect-$s-driver" >>"$results"

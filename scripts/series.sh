@@ -54,10 +54,12 @@ apply() {
 
 # export_to TREE BRANCH OUT: format the commits base..BRANCH into OUT.
 export_to() {
-	local t=$1 b=$2 out=$3
+	local t=$1 b=$2 out=$3 rfc=()
 	mkdir -p "$out"
 	find "$out" -maxdepth 1 -name '*.patch' -delete
-	git -C "$t" -c core.abbrev=12 -c diff.renames=true format-patch -q \
+	# A series posted for comment only (scripts/pins: KSRC_<series>_RFC=1).
+	[ "$(pin "$series" RFC)" != 1 ] || rfc=(--rfc)
+	git -C "$t" -c core.abbrev=12 -c diff.renames=true format-patch -q "${rfc[@]}" \
 		--zero-commit --no-signature --base=base --cover-letter \
 		--cover-from-description=subject --reroll-count="$(pin "$series" REROLL)" \
 		--no-thread -o "$out" "base..$b"
