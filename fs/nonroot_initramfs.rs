@@ -68,7 +68,7 @@ fn nonroot_initramfs_setup(value: Option<&CStr>) -> Result {
     // Consumed either way: a bad value is not passed on to init.
     Ok(())
 }
-kernel::setup!("nonroot_initramfs", nonroot_initramfs_setup);
+kernel::boot_param::setup!("nonroot_initramfs", nonroot_initramfs_setup);
 
 /// A copy of the `initramfs_options=` value, NUL included, made before the rootfs mount parses
 /// (and so overwrites) the original: the second rootfs gets the same options.
@@ -261,9 +261,10 @@ fn switch_root<V: Vfs>(vfs: &mut V, mut options: Option<&mut [u8]>) -> Result<()
 
 /// A witness that init code and data are still there.
 ///
-/// Only code that runs before init memory is freed can make one ([`InitPhase::new`] is
-/// `unsafe`). It is neither `Send` nor `Sync`: it cannot be kept in a static or handed to
-/// another thread, to be used after boot.
+/// Only `unsafe` code can make one ([`InitPhase::new`]), which promises that init memory stays
+/// while it exists. It is neither `Send` nor `Sync`, so that it is not handed to another thread
+/// by mistake. The shims themselves stay `unsafe` functions of `bindings`: the witness only
+/// lets the safe [`InitVfs`] call them.
 struct InitPhase(PhantomData<*const ()>);
 
 impl InitPhase {
@@ -389,7 +390,11 @@ pub unsafe extern "C" fn nonroot_initramfs_init() {
                 err.to_errno()
             );
             if let Some((step, e)) = undo {
-                pr_warn!("undo of {} failed too (error {})\n", step.name(), e.to_errno());
+                pr_warn!(
+                    "undo of {} failed too (error {})\n",
+                    step.name(),
+                    e.to_errno()
+                );
             }
         }
     }
@@ -923,66 +928,69 @@ mod tests {
     extern "C" fn entries_are_in_the_c_table(_test: *mut bindings::kunit) {
         // SAFETY: An init section suite runs before init memory is freed.
         let init = unsafe { InitPhase::new() };
-        // Found by C with its own stride: if the Rust layout differed from `struct
-        // obs_kernel_param`, the entries would not be where C looks.
-        let setup = find_entry(&init, c_str!("nonroot_initramfs"), false);
-        check!(setup.is_some());
-        check!(setup.is_some_and(|e| is(e.name(), c_str!("nonroot_initramfs")) && !e.is_early()));
+        // Found by C with its own stride, matching the name and the early flag: if the Rust
+        // layout differed from `struct obs_kernel_param`, the entry would not be where C looks.
+        check!(find_entry(&init, c_str!("nonroot_initramfs"), false).is_some());
         check!(find_entry(&init, c_str!("nonroot_initramfs"), true).is_none());
     }
 
-    /// Calls the registered `nonroot_initramfs` handler as the boot parser does; returns its
-    /// return value and `ENABLED` after it.
+    /// Calls the handler with `value` and the feature `start`; returns whether the feature is on
+    /// after it. The handler always consumes the option.
     #[link_section = ".init.text"]
-    fn parse(start: bool, rest: &[u8]) -> (i32, bool) {
-        // SAFETY: An init section suite runs before init memory is freed.
-        let init = unsafe { InitPhase::new() };
-        let Some(entry) = find_entry(&init, c_str!("nonroot_initramfs"), false) else {
-            return (-1, start);
-        };
-        let mut buf = [0u8; 16];
-        if rest.len() >= buf.len() {
-            return (-1, start);
-        }
-        buf[..rest.len()].copy_from_slice(rest);
+    fn parse(start: bool, value: Option<&CStr>) -> Result<bool> {
         ENABLED.store(start, Ordering::Relaxed);
-        // SAFETY: `init` witnesses that init memory is still there, and the handler, made by
-        // `setup!`, does not keep the string.
-        let ret = unsafe { entry.call(&mut buf[..=rest.len()]) };
-        (ret, ENABLED.load(Ordering::Relaxed))
+        nonroot_initramfs_setup(value)?;
+        Ok(ENABLED.load(Ordering::Relaxed))
     }
 
-    /// The grammar through the registered handler. Invalid values are left to the
-    /// `boot_param::parse_bool` doctests and to the boot tests: the handler warns about them,
-    /// and a test boot should not log warnings.
+    /// What the trampoline of a `setup!()` entry makes of what follows the name in the token.
+    #[link_section = ".init.text"]
+    fn split(rest: &CStr) -> Option<Option<&CStr>> {
+        // SAFETY: `rest` is NUL-terminated and borrowed for the returned lifetime.
+        unsafe { kernel::boot_param::split_setup_arg(rest.as_char_ptr()) }
+    }
+
+    /// The grammar of the handler, and what the boot parser hands it. Invalid values are left
+    /// to the `boot_param::parse_bool` doctests and to the boot tests: the handler warns about
+    /// them, and a test boot should not log warnings.
     #[link_section = ".init.text"]
     extern "C" fn parameter_grammar(_test: *mut bindings::kunit) {
         let saved = ENABLED.load(Ordering::Relaxed);
         // The bare option enables.
-        check!(parse(false, b"") == (1, true));
-        for on in [&b"=1"[..], b"=y", b"=Y", b"=yes", b"=on", b"=ON", b"=true"] {
-            check!(parse(false, on) == (1, true));
+        check!(parse(false, None) == Ok(true));
+        for on in [
+            c_str!("1"),
+            c_str!("y"),
+            c_str!("Y"),
+            c_str!("yes"),
+            c_str!("on"),
+            c_str!("ON"),
+            c_str!("true"),
+        ] {
+            check!(parse(false, Some(on)) == Ok(true));
         }
         for off in [
-            &b"=0"[..],
-            b"=n",
-            b"=N",
-            b"=no",
-            b"=off",
-            b"=Off",
-            b"=false",
+            c_str!("0"),
+            c_str!("n"),
+            c_str!("N"),
+            c_str!("no"),
+            c_str!("off"),
+            c_str!("Off"),
+            c_str!("false"),
         ] {
-            check!(parse(true, off) == (1, false));
+            check!(parse(true, Some(off)) == Ok(false));
         }
-        // A longer option that only shares the prefix is not ours.
-        check!(parse(false, b"x=1") == (0, false));
-        check!(parse(true, b"_foo") == (0, true));
+        ENABLED.store(saved, Ordering::Relaxed);
+        // A longer option that only shares the prefix is not this one.
+        check!(matches!(split(c_str!("")), Some(None)));
+        check!(split(c_str!("=1")).is_some_and(|v| v.is_some_and(|v| is(v, c_str!("1")))));
+        check!(split(c_str!("x=1")).is_none());
+        check!(split(c_str!("_foo")).is_none());
         // do_early_param() calls every entry named "earlycon", early or not, with null for a
         // bare "console": the trampoline of a setup!() entry must take null as not its option.
         // SAFETY: `split_setup_arg` takes null.
         let split = unsafe { kernel::boot_param::split_setup_arg(core::ptr::null()) };
         check!(split.is_none());
-        ENABLED.store(saved, Ordering::Relaxed);
     }
 
     /// KUnit runs in a kernel thread sharing the boot task's `fs_struct`: it sees the final

@@ -75,7 +75,7 @@ MODES = ["stock", "nonroot", "copy", "tar", "rbind", "nopivot"]
 REACHABLE = {"stock": None, "nonroot": False, "copy": False, "tar": False,
              "rbind": True, "nopivot": True}
 KLINE = re.compile(r"^\[\s*(\d+\.\d+)\] (.*)$")
-FEATURE_LINE = "nonroot_initramfs: the initramfs will be unpacked into a tmpfs"
+FEATURE_LINE = "nonroot_initramfs: the initramfs will be unpacked into a second rootfs"
 MiB = 1 << 20
 
 

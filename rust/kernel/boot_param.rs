@@ -4,7 +4,8 @@
 //!
 //! C header: [`include/linux/init.h`](srctree/include/linux/init.h)
 //!
-//! [`setup!`] and [`early_param!`] register a handler for a command-line option the way C's
+//! [`setup!`] and [`early_param!`] (`kernel::boot_param::setup!` and
+//! `kernel::boot_param::early_param!`) register a handler for a command-line option the way C's
 //! `__setup()` and `early_param()` do: an entry of `struct obs_kernel_param` in the
 //! `.init.setup` section, with the option's name in `.init.rodata` and a trampoline in
 //! `.init.text`. All of it is discarded with the rest of init memory after boot.
@@ -45,6 +46,16 @@ use crate::{
 ///         int early;
 /// };
 /// ```
+///
+/// Only [`setup!`] and [`early_param!`] make entries; the boot parser reads them, Rust code does
+/// not. It has no methods.
+///
+/// # Invariants
+///
+/// - `name` points to a NUL-terminated string, of at least one byte before the NUL, in a
+///   `'static` array.
+/// - `setup_func` is `Some`, and is sound to call as [`Entry::new`] requires.
+/// - `early` is 1 for an [`early_param!`] entry and 0 for a [`setup!`] one.
 #[repr(C)]
 pub struct Entry {
     name: *const c_char,
@@ -62,8 +73,9 @@ const _: () = {
     assert!(offset_of!(Entry, early) == 2 * size_of::<usize>());
 };
 
-// SAFETY: An `Entry` is never modified after it is built, and its pointers refer to immutable
-// statics (the name) and to functions, so sharing it between threads is sound.
+// SAFETY: An `Entry` is never modified after it is built, and by the type invariants its pointers
+// refer to an immutable static (the name) and to a function, so sharing it between threads is
+// sound.
 unsafe impl Sync for Entry {}
 
 impl Entry {
@@ -82,46 +94,12 @@ impl Entry {
         early: bool,
     ) -> Self {
         assert!(name.len() > 1 && name[name.len() - 1] == 0);
+        // INVARIANT: `name` is `'static` and NUL-terminated, and not just the NUL; `setup_func`
+        // is sound to call by the safety requirements of this function.
         Self {
             name: name.as_ptr().cast(),
             setup_func: Some(setup_func),
             early: early as c_int,
-        }
-    }
-
-    /// The option's name, as registered: `setup!` and `early_param!` names have no trailing `=`,
-    /// the names of C's `__setup()` options often do.
-    pub fn name(&self) -> &CStr {
-        // SAFETY: `name` was built by `new` from a `'static`, NUL-terminated byte string.
-        unsafe { CStr::from_char_ptr(self.name) }
-    }
-
-    /// Whether this is an [`early_param!`] entry.
-    pub fn is_early(&self) -> bool {
-        self.early != 0
-    }
-
-    /// Calls the handler as the boot parser does: with what follows the name in the token for
-    /// a [`setup!`] entry (`""`, `"=value"`, ...), with the value for an [`early_param!`] one.
-    /// Returns what the boot parser would get. For tests.
-    ///
-    /// # Safety
-    ///
-    /// Only before init memory is freed: the entry and its handler are init code and data. And
-    /// only for an entry made by [`setup!`] or [`early_param!`], whose handler does not access
-    /// `arg` after the call and is sound to call at any time during boot. Not for the entries of
-    /// C: a C handler may keep `arg`, and may rely on the boot parser calling it while the boot
-    /// task is the only task (x86's `mem=` rewrites the memory map without a lock).
-    pub unsafe fn call(&self, arg: &mut [u8]) -> c_int {
-        if arg.last() != Some(&0) {
-            return EINVAL.to_errno();
-        }
-        match self.setup_func {
-            // SAFETY: `arg` is a writable, NUL-terminated string, as the boot parser passes; by
-            // the safety requirements of this function the handler is still there and does not
-            // access `arg` after the call.
-            Some(f) => unsafe { f(arg.as_mut_ptr().cast()) },
-            None => 0,
         }
     }
 }
@@ -213,9 +191,11 @@ pub fn setup_ret(result: Result, early: bool) -> c_int {
 /// - `false`: `0`, `n`, `no`, `off`, `false`.
 ///
 /// Anything else is [`EINVAL`], the empty value (`name=`) included. Every accepted value means
-/// what C's `kstrtobool()` makes of it, but `kstrtobool()` reads only the first one or two
-/// characters, so that it takes `nonsense` for `false` and `yolo` for `true`; here those are
-/// errors, for the caller to report.
+/// what C's `kstrtobool()` makes of it, so that a command line means the same to a C `bool`
+/// parameter and to this; but `kstrtobool()` reads only the first one or two characters, and
+/// takes `nonsense` for `false` and `yolo` for `true`. A boot option is typed by hand into boot
+/// loader configurations, and there a typo must not silently turn a feature off: here those
+/// values are errors, for the handler to report (and to leave the option as it was).
 ///
 /// # Examples
 ///
@@ -271,7 +251,7 @@ pub fn parse_bool(value: Option<&CStr>) -> Result<bool> {
 ///     VERBOSE.store(parse_bool(value)?, Ordering::Relaxed);
 ///     Ok(())
 /// }
-/// kernel::setup!("rust_doctest_verbose", verbose_setup);
+/// kernel::boot_param::setup!("rust_doctest_verbose", verbose_setup);
 ///
 /// // What the boot parser passes for `rust_doctest_verbose=1`:
 /// assert_eq!(verbose_setup(Some(c_str!("1"))), Ok(()));
@@ -291,10 +271,11 @@ pub fn parse_bool(value: Option<&CStr>) -> Result<bool> {
 ///     let _kept: Option<&'static CStr> = value;
 ///     Ok(())
 /// }
-/// kernel::setup!("rust_doctest_keep", keep);
+/// kernel::boot_param::setup!("rust_doctest_keep", keep);
 /// ```
+#[doc(hidden)]
 #[macro_export]
-macro_rules! setup {
+macro_rules! __boot_param_setup {
     ($name:literal, $handler:path $(,)?) => {
         $crate::__boot_param!($name, $handler, false);
     };
@@ -324,18 +305,24 @@ macro_rules! setup {
 ///     LEVEL.store(level, Ordering::Relaxed);
 ///     Ok(())
 /// }
-/// kernel::early_param!("rust_doctest_level", level_setup);
+/// kernel::boot_param::early_param!("rust_doctest_level", level_setup);
 ///
 /// assert_eq!(level_setup(Some(c_str!("7"))), Ok(()));
 /// assert_eq!(LEVEL.load(Ordering::Relaxed), 7);
 /// assert!(level_setup(None).is_err());
 /// ```
+#[doc(hidden)]
 #[macro_export]
-macro_rules! early_param {
+macro_rules! __boot_param_early_param {
     ($name:literal, $handler:path $(,)?) => {
         $crate::__boot_param!($name, $handler, true);
     };
 }
+
+#[doc(inline)]
+pub use crate::__boot_param_early_param as early_param;
+#[doc(inline)]
+pub use crate::__boot_param_setup as setup;
 
 /// Implementation of [`setup!`] and [`early_param!`].
 #[doc(hidden)]

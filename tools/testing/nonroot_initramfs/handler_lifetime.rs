@@ -12,4 +12,4 @@ fn handler(value: Option<&LIFETIME CStr>) -> Result {
     let _ = value;
     Ok(())
 }
-kernel::setup!("nri_handler_lifetime", handler);
+kernel::boot_param::setup!("nri_handler_lifetime", handler);
