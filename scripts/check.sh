@@ -43,6 +43,16 @@ record() {
 	fi
 }
 
+# drift_must_fail SERIES VAR FILE WHAT: the drift check of SERIES, with VAR
+# pointing to FILE (a tampered copy), must fail.
+drift_must_fail() {
+	if env "$2=$3" "$TOP/scripts/series.sh" check "$1"; then
+		echo "drift check passed $4"
+		return 1
+	fi
+	echo "drift check failed on $4, as it must"
+}
+
 # The drift check must catch a patch edited by hand: tamper with a copy.
 drift_catches_hand_edit() (
 	s=$1
@@ -54,11 +64,7 @@ drift_catches_hand_edit() (
 	orig=$TOP/patches/v$s/${f##*/}
 	awk '!done && /^\+[^+]/ { print $0 " (edited)"; done = 1; next } { print }' "$orig" >"$f"
 	cmp -s "$f" "$orig" && { echo "could not tamper with $f"; return 1; }
-	if NRI_PATCHES_DIR=$tmp "$TOP/scripts/series.sh" check "$s"; then
-		echo "drift check passed a hand-edited patch"
-		return 1
-	fi
-	echo "drift check failed on the hand-edited patch, as it must"
+	drift_must_fail "$s" NRI_PATCHES_DIR "$tmp" "a hand-edited patch"
 )
 
 # And an edit of the top-level Kconfig copy.
@@ -69,11 +75,7 @@ drift_catches_kconfig_edit() (
 	sed 's/^\tdepends on NONROOT_INITRAMFS$/\tdepends on NONROOT_INITRAMFS \&\& EXPERT/' \
 		"$TOP/Kconfig" >"$tmp"
 	cmp -s "$tmp" "$TOP/Kconfig" && { echo "could not edit the Kconfig copy"; return 1; }
-	if NRI_KCONFIG=$tmp "$TOP/scripts/series.sh" check "$s"; then
-		echo "drift check passed an edited Kconfig copy"
-		return 1
-	fi
-	echo "drift check failed on the edited Kconfig copy, as it must"
+	drift_must_fail "$s" NRI_KCONFIG "$tmp" "an edited Kconfig copy"
 )
 
 # The copy of a series a poster sends under their own name (scripts/identity.sh):
