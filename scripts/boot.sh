@@ -8,6 +8,8 @@ usage() {
 	cat <<USAGE
 usage: ${0##*/} [-h] BZIMAGE INITRAMFS LOG [KERNEL-ARG...]
 
+BZIMAGE may be an arm64 Image: it boots under qemu-system-aarch64 -M virt.
+
 INITRAMFS "-" or "" boots without an initrd. NRI_QEMU_OPTS adds QEMU options
 (split at white space), e.g. "-drive file=IMG,if=virtio,format=raw,snapshot=on".
 NRI_MEMORY is the guest's memory (default 512M).
@@ -58,6 +60,21 @@ for a in "$@"; do
 	esac
 done
 rc=0
+# An arm64 Image: qemu-system-aarch64 itself (virtme-ng's arm64 support wants
+# a cross root for its helpers); the same command line, on the virt
+# machine's PL011 console.
+if file -b "$bz" | grep -q 'ARM64'; then
+	args=("console=ttyAMA0" "${args[@]:1}")
+	aq=()
+	[ -z "$initrd" ] || aq+=(-initrd "$initrd")
+	aq+=("${extra[@]}")
+	timeout --foreground -k 10 "${NRI_BOOT_TIMEOUT:-300}" \
+		qemu-system-aarch64 -M virt -cpu cortex-a72 -accel tcg -smp 1 \
+		-m "${NRI_MEMORY:-512M}" -nographic -no-reboot -kernel "$bz" \
+		-append "${args[*]}" "${aq[@]}" \
+		</dev/null >"$logf" 2>&1 || rc=$?
+	exit "$rc"
+fi
 # virtme-ng wants a terminal-less stdin it can ignore and a writable HOME.
 timeout --foreground -k 10 "${NRI_BOOT_TIMEOUT:-300}" \
 	"$VNG" --run "$bz" --disable-kvm --skip-modules --cpus 1 --memory "${NRI_MEMORY:-512M}" \

@@ -34,7 +34,7 @@ check_series() {
 # pin SERIES FIELD -> value of KSRC_<series>_<FIELD> from scripts/pins.
 pin() {
 	local var="KSRC_${1//./_}_$2"
-	printf '%s' "${!var}"
+	printf '%s' "${!var:-}"
 }
 
 # apt_mirror SUITE-REGEX: the URI of the first archive in this system's apt
@@ -85,20 +85,78 @@ kmake_args() {
 		"RUST_LIB_SRC=$RUST_LIB_SRC" "HOSTRUSTC=$RUSTC"
 }
 
-# ksft_pivot_root: the path of the series' kselftest of pivot_root(2) from the
-# initial root (tools/testing/selftests/filesystems/pivot_root, as exported
-# from the patches), built statically for the test media. kselftest.h comes
-# from the pinned 6.12 base.
-ksft_pivot_root() {
-	local src=$TOP/tools/testing/selftests/filesystems/pivot_root/pivot_root_test.c
-	local bin=$TOOLS/nri-pivot_root_test t
+# target_cc ARCH: the C compiler for static test programs of ARCH (x86_64:
+# the system's; arm64: the pinned clang, with the libc of the arm64 root that
+# arm64_root extracts).
+target_cc() {
+	case "$1" in
+	x86_64) printf '%s\n' cc ;;
+	arm64) printf '%s\n' "clang-$LLVM_VERSION" --target=aarch64-linux-gnu \
+		--sysroot="$(arm64_root)" -fuse-ld=lld ;;
+	*) die "unknown architecture '$1' (expected x86_64 or arm64)" ;;
+	esac
+}
+
+# static_prog ARCH NAME SRC [CFLAGS...]: SRC built statically for ARCH as
+# $TOOLS/NAME[-ARCH] (rebuilt when SRC is newer); prints its path.
+static_prog() {
+	local arch=$1 name=$2 src=$3 bin cc
+	shift 3
+	bin=$TOOLS/$name
+	[ "$arch" = x86_64 ] || bin=$bin-$arch
 	if ! [ -x "$bin" ] || [ "$src" -nt "$bin" ]; then
-		t=$("$TOP/scripts/fetch.sh" 6.12)
+		mapfile -t cc < <(target_cc "$arch")
 		mkdir -p "$TOOLS"
-		cc -static -O2 -Wall -I"$t/tools/testing/selftests" -o "$bin.tmp" "$src" >&2
+		"${cc[@]}" -static -O2 -Wall "$@" -o "$bin.tmp" "$src" >&2
 		mv "$bin.tmp" "$bin"
 	fi
 	printf '%s\n' "$bin"
+}
+
+# ksft_pivot_root [ARCH]: the path of the series' kselftest of pivot_root(2)
+# from the initial root (tools/testing/selftests/filesystems/pivot_root, as
+# exported from the patches), built statically for the test media. kselftest.h
+# comes from the pinned 6.12 base.
+ksft_pivot_root() {
+	local t
+	t=$("$TOP/scripts/fetch.sh" 6.12)
+	static_prog "${1:-x86_64}" nri-pivot_root_test \
+		"$TOP/tools/testing/selftests/filesystems/pivot_root/pivot_root_test.c" \
+		-I"$t/tools/testing/selftests"
+}
+
+# The arm64 test programs come from Debian's arm64 packages, extracted (not
+# installed: nothing of them runs on the host) from this system's own suite,
+# the same packages as the x86_64 ones on the host; the C library and GCC's
+# start files to link static test programs with clang.
+ARM64_PACKAGES=(busybox-static crun runc bubblewrap libc6-dev
+	"libgcc-$(gcc -dumpversion 2>/dev/null | cut -d. -f1)-dev")
+
+# arm64_root: the path of that tree, made once per package list.
+arm64_root() {
+	local key r kr main security suite
+	suite=$(. /etc/os-release && printf '%s' "${VERSION_CODENAME:-}")
+	[ -n "$suite" ] || die "no VERSION_CODENAME in /etc/os-release"
+	key=$(printf '%s\n' "$suite" "${ARM64_PACKAGES[@]}" | sha256sum | cut -c1-12)
+	r=$CACHE/arm64-root-$key
+	if ! [ -f "$r/.done" ]; then
+		main=$(apt_mirror '^[a-z]+$')
+		security=$(apt_mirror '^[a-z]+-security$')
+		if [ -z "$main" ] || [ -z "$security" ]; then
+			die "no Debian archive and security archive in this system's apt sources"
+		fi
+		kr=/usr/share/keyrings/debian-archive-keyring.gpg
+		rm -rf "$r" "$r.tmp"
+		log "extracting the arm64 packages: ${ARM64_PACKAGES[*]}"
+		mmdebstrap --quiet --architectures=arm64 --variant=extract --format=directory \
+			--include="$(IFS=,; echo "${ARM64_PACKAGES[*]}")" "$suite" "$r.tmp" \
+			"deb [signed-by=$kr] $main $suite main" \
+			"deb [signed-by=$kr] $security $suite-security main" >&2 ||
+			die "could not extract the arm64 packages (mmdebstrap)"
+		touch "$r.tmp/.done"
+		mv "$r.tmp" "$r"
+	fi
+	printf '%s\n' "$r"
 }
 
 # The private apt view, used for rust-src, linux-source-7.3 and the field
@@ -122,14 +180,18 @@ SRC
 	touch "$PAPT/lists/.updated"
 }
 
-# fetch_deb PKG VERSION SHA256 [ARCH] -> path of the verified .deb in the cache
+# fetch_deb PKG VERSION SHA256 [ARCH] -> path of the verified .deb in the cache,
+# from the private view; NRI_SYSTEM_APT=1: from the system's own suites
+# (apt-get download: nothing is installed).
 fetch_deb() {
-	local pkg=$1 ver=$2 sum=$3 arch=${4:-all} dir=$CACHE/debs f
+	local pkg=$1 ver=$2 sum=$3 arch=${4:-all} dir=$CACHE/debs f o=(-o APT::Sandbox::User=root)
 	mkdir -p "$dir"
 	f=$dir/${pkg}_${ver//:/%3a}_$arch.deb
 	if ! [ -f "$f" ] || ! echo "$sum  $f" | sha256sum -c --quiet - 2>/dev/null; then
-		setup_papt
-		mapfile -t o < <(papt_opts)
+		if [ -z "${NRI_SYSTEM_APT:-}" ]; then
+			setup_papt
+			mapfile -t o < <(papt_opts)
+		fi
 		log "downloading $pkg $ver"
 		(cd "$dir" && apt-get "${o[@]}" download -qq "$pkg=$ver")
 	fi

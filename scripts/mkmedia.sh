@@ -62,7 +62,7 @@ esac
 inputs() {
 	cat "$0" "$TOP/scripts/mkinitramfs.sh"
 	case "$kind" in
-	disk) cat "$h/init.sh" /bin/busybox "$TOP/tools/pivotable/pivotable" "$(ksft_pivot_root)" ;;
+	disk) cat "$h/init.sh" /bin/busybox "$TOP/tools/pivotable/pivotable" "$(ksft_pivot_root x86_64)" ;;
 	big | bootconfig-* | builtin) cat "$base" ;;
 	esac
 }
@@ -113,7 +113,7 @@ disk)
 	cp "$h/init.sh" "$root/sbin/init"
 	mkdir -p "$root/usr/bin"
 	cp "$TOP/tools/pivotable/pivotable" "$root/usr/bin/pivotable"
-	cp "$(ksft_pivot_root)" "$root/usr/bin/pivot_root_test"
+	cp "$(ksft_pivot_root x86_64)" "$root/usr/bin/pivot_root_test"
 	chmod 755 "$root/sbin/init" "$root/bin/busybox"
 	# How init.sh knows that it runs from the disk.
 	echo "nonroot_initramfs test disk" >"$root/etc/nri-disk-marker"

@@ -37,7 +37,8 @@ PKGS=(build-essential flex bison bc libelf-dev libssl-dev cpio xz-utils git
 	python3-venv ca-certificates "libclang-$LLVM_VERSION-dev"
 	"clang-$LLVM_VERSION" "llvm-$LLVM_VERSION" "lld-$LLVM_VERSION"
 	qemu-system-x86 busybox-static crun runc bubblewrap e2fsprogs kmod shellcheck
-	dwarves linux-config-6.12 mmdebstrap)
+	dwarves linux-config-6.12 mmdebstrap qemu-system-arm sparse python3-sphinx
+	python3-sphinx-rtd-theme)
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -64,6 +65,27 @@ if [ -z "$user_rustc" ]; then
 	have=$("$RUSTC" --version 2>/dev/null | cut -d' ' -f2) ||
 		die "no rustc at $RUSTC (install Rust $RUSTC_VERSION with rustup, or set RUSTC)"
 	[ "$have" = "$RUSTC_VERSION" ] || die "rustc is $have, rust-src is $RUSTC_VERSION: set RUSTC and RUST_LIB_SRC"
+fi
+
+# The second rustc (scripts/pins, RUSTC2_*): Debian's rustc-web, extracted
+# into the cache, not installed; bin/rustc runs it with its own libraries.
+r2=$TOOLS/rustc-$RUSTC2_VERSION
+if ! "$r2/bin/rustc" --version 2>/dev/null | grep -qF " $RUSTC2_VERSION "; then
+	log "extracting rustc $RUSTC2_VERSION (Debian rustc-web $RUSTC2_DEBVER)"
+	rm -rf "$r2"
+	for p in rustc-web:RUSTC:amd64 libstd-rust-web-${RUSTC2_VERSION%.*}:STD:amd64 \
+		libstd-rust-web-dev:STDDEV:amd64 rust-web-src:SRC:all; do
+		IFS=: read -r pkg sum arch <<<"$p"
+		sum=RUSTC2_${sum}_SHA256
+		dpkg-deb -x "$(NRI_SYSTEM_APT=1 fetch_deb "$pkg" "$RUSTC2_DEBVER" "${!sum}" "$arch")" "$r2"
+	done
+	mkdir -p "$r2/bin"
+	for b in rustc rustdoc; do
+		printf '#!/bin/sh\nLD_LIBRARY_PATH=%s/usr/lib/x86_64-linux-gnu exec %s/usr/bin/%s "$@"\n' \
+			"$r2" "$r2" "$b" >"$r2/bin/$b"
+		chmod +x "$r2/bin/$b"
+	done
+	"$r2/bin/rustc" --version | grep -qF " $RUSTC2_VERSION " || die "$r2/bin/rustc does not run"
 fi
 
 if [ -z "$user_bindgen" ] && ! "$BINDGEN" --version 2>/dev/null | grep -qF " $BINDGEN_VERSION"; then
