@@ -3,7 +3,7 @@ SHELL := /bin/bash
 V ?= 6.12
 S := scripts
 
-.PHONY: help setup demo check field bench tree export drift build initramfs boot lint distro-config range-diff
+.PHONY: help setup demo check field bench deb tree export drift build initramfs boot lint distro-config range-diff
 
 help:
 	@echo 'make demo          build a patched 6.12 kernel, boot it without and with'
@@ -15,7 +15,11 @@ help:
 	@echo '                   off and on; prints the table (part of make check)'
 	@echo 'make bench [OUT=DIR] [BENCH="--runs 5 ..."]'
 	@echo '                   the cost against stock and the workarounds, side by side'
-	@echo '                   (about 45 min; scripts/bench.py -h)'
+	@echo '                   (about 30 min; scripts/bench.py -h)'
+	@echo 'make deb [CONFIG=FILE]'
+	@echo '                   a linux-image .deb (bindeb-pkg) of the patched 6.12 kernel;'
+	@echo '                   CONFIG is a full config, e.g. from make distro-config;'
+	@echo '                   default: the field kernel (scripts/deb.sh -h)'
 	@echo 'make setup         install the toolchain (Debian packages, rust-src, bindgen, virtme-ng)'
 	@echo 'make tree V=6.12   base + git am patches/v$$V into $$NRI_CACHE/git/linux-$$V'
 	@echo 'make export V=6.12 write that tree'"'"'s "series" branch back to patches/v$$V'
@@ -42,6 +46,10 @@ bench:
 	$(S)/setup.sh 6.12
 	python3 $(S)/bench.py $(if $(OUT),--out $(OUT)) $(BENCH)
 
+deb:
+	$(S)/setup.sh 6.12
+	$(S)/deb.sh $(if $(CONFIG),--config $(CONFIG)) $(if $(OUT),--out $(OUT))
+
 tree:
 	$(S)/series.sh tree $(V)
 
@@ -60,10 +68,13 @@ range-diff:
 
 distro-config:
 	@test -n "$(FROM)" || { echo "usage: make distro-config FROM=CONFIG [OUT=FILE] [DEFAULT_ON=1]"; exit 2; }
-	$(S)/distro-config.sh $(if $(DEFAULT_ON),--default-on) $(FROM) $(OUT)
+	@case "$(DEFAULT_ON)" in ''|0|1) ;; *) echo "DEFAULT_ON=$(DEFAULT_ON): want 1 (or 0, or nothing)"; exit 2 ;; esac
+	$(S)/setup.sh 6.12
+	$(S)/distro-config.sh $(if $(filter 1,$(DEFAULT_ON)),--default-on) $(FROM) $(OUT)
 
 lint:
 	shellcheck -x $(S)/*.sh $(S)/*/*.sh tools/testing/nonroot_initramfs/*.sh \
 		tools/pivotable/pivotable tools/testing/nonroot_initramfs/bundle/*.sh \
 		tools/testing/nonroot_initramfs/field/nri-field .ci/run
-	python3 -m py_compile $(S)/*.py $(S)/*/*.py
+	python3 -m py_compile $(S)/*.py $(S)/*/*.py tools/testing/nonroot_initramfs/pivotable/*.py
+	groff -man -ww -z tools/pivotable/pivotable.8 2>&1 | { ! grep .; }

@@ -18,6 +18,8 @@ vng appends an init= of its own (a path on the host) after the KERNEL-ARGs, and
 the kernel keeps the last init=. When a KERNEL-ARG is init=..., boot.sh hands
 QEMU the complete command line itself, as a last -append that QEMU takes over
 vng's: console, log level, panic options, rdinit=/init, the KERNEL-ARGs.
+A bare "--" among the KERNEL-ARGs (the words after it are init's) needs such
+an init=: vng is given only the arguments before it.
 
 Exit status: 0 when the VM exited by itself, 124 on timeout (NRI_BOOT_TIMEOUT
 seconds, default 300), otherwise virtme-ng's. The log is written either way.
@@ -59,6 +61,17 @@ for a in "$@"; do
 		;;
 	esac
 done
+# vng's own parser takes a bare "--" for the end of its options: hand it the
+# arguments before it. The words after it reach the kernel only through the
+# -append above, which an init= argument asks for.
+vng_args=()
+for a in "${args[@]}"; do
+	[ "$a" != -- ] || break
+	vng_args+=("$a")
+done
+if ((${#vng_args[@]} < ${#args[@]})) && [[ " ${qemu[*]} " != *" -append "* ]]; then
+	die "a bare -- among the kernel arguments needs an init= argument too (see -h)"
+fi
 rc=0
 # An arm64 Image: qemu-system-aarch64 itself (virtme-ng's arm64 support wants
 # a cross root for its helpers); the same command line, on the virt
@@ -78,6 +91,6 @@ fi
 # virtme-ng wants a terminal-less stdin it can ignore and a writable HOME.
 timeout --foreground -k 10 "${NRI_BOOT_TIMEOUT:-300}" \
 	"$VNG" --run "$bz" --disable-kvm --skip-modules --cpus 1 --memory "${NRI_MEMORY:-512M}" \
-	--append "${args[*]}" --qemu-opts="${qemu[*]}" \
+	--append "${vng_args[*]}" --qemu-opts="${qemu[*]}" \
 	</dev/null >"$logf" 2>&1 || rc=$?
 exit "$rc"

@@ -92,6 +92,8 @@ class Guest:
     pivotable_rc: int = -1
     insmod: dict = dataclasses.field(default_factory=dict)
     pivotable_out: str = ""
+    # init.sh's probes: name -> {"pivotable"|"pivot_root"|"setup": (rc, out)}
+    probes: dict = dataclasses.field(default_factory=dict)
     ksft_rc: int = -1
     ksft_out: list = dataclasses.field(default_factory=list)
     runs: dict = dataclasses.field(default_factory=dict)
@@ -213,6 +215,11 @@ def parse(log: str, exit_status: int) -> Guest:
         elif key == "pivotable":
             mm = re.match(r"rc=(\d+) ?(.*)", rest)
             g.pivotable_rc, g.pivotable_out = int(mm.group(1)), mm.group(2).strip()
+        elif key == "probe":
+            mm = re.match(r"(\S+) (pivotable|pivot_root|setup) rc=(\d+) ?(.*)", rest)
+            if mm:
+                g.probes.setdefault(mm.group(1), {})[mm.group(2)] = (int(mm.group(3)),
+                                                                      mm.group(4).strip())
         elif key == "kselftest":
             mm = re.match(r"rc=(\d+)", rest)
             g.ksft_rc = int(mm.group(1)) if mm else -1
@@ -472,6 +479,16 @@ def bare_options_token_passed_to_init(g: Guest) -> str:
     return ""
 
 
+def parameter_after_dashes_passed_to_init(g: Guest) -> str:
+    """Words after a bare "--" are init's, not the kernel's: a
+    nonroot_initramfs there reaches init as an argument and turns nothing on
+    (the case's other checks: the stock mount table, and pivotable's answer
+    for a kernel booted without the feature)."""
+    if g.argv != ["nonroot_initramfs"]:
+        return f"init's arguments are {g.argv}, want ['nonroot_initramfs']"
+    return ""
+
+
 # The same words on every kernel of the fleet (6.12 and 7.3).
 BOGUS_WARNING = ("nonroot_initramfs: ignoring invalid nonroot_initramfs=bogus: use 1, y, yes, "
                  "on, true or 0, n, no, off, false; it stays off")
@@ -603,6 +620,56 @@ def pivotable_agrees(g: Guest) -> str:
                     f"{stage.pivotable_out or 'no report'}")
         if want == 1 and "remedy:" not in stage.pivotable_out:
             return f"no remedy: {stage.pivotable_out}"
+    return ""
+
+
+# init.sh's probes: where an operator's process is not the plain root of the
+# boot (see init.sh).
+PROBES = ("over", "rbind", "nobody", "nodev")
+BIND_OF_ROOTFS = "pivotable: a bind mount of rootfs (the rbind workaround)"
+
+
+def pivotable_probes(g: Guest) -> str:
+    """In every init that ran tools/pivotable, each of init.sh's probes ran
+    it and pivot_root(2) from the same shell, and the two agree (exit status
+    0 where pivot_root worked, 1 with a remedy where it failed). Besides:
+    a "real root" verdict names the type of the process's root, not of a
+    mount stacked on "/" (over); the rbind workaround on a rootfs that is
+    the root of the mount tree is named as such, with the initramfs
+    reachable, and only there (rbind); a process without CAP_SYS_ADMIN is
+    told so (nobody); no shell error about /dev/null (nodev)."""
+    for i, st in enumerate(g.stages or [g]):
+        if st.pivotable_rc < 0:
+            continue
+        where = f"init {i + 1}: " if g.stages else ""
+        root = st.root_mount()
+        for name in PROBES:
+            p = st.probes.get(name, {})
+            if "setup" in p:
+                return f"{where}probe {name}: setup failed: {p['setup']}"
+            if "pivotable" not in p or "pivot_root" not in p:
+                return f"{where}probe {name}: no report ({sorted(p)})"
+            (prc, pout), (rc, out) = p["pivot_root"], p["pivotable"]
+            want = 0 if prc == 0 else 1
+            if rc != want:
+                return (f"{where}probe {name}: pivot_root rc={prc} {pout}, "
+                        f"pivotable rc={rc}: {out}")
+            if want == 1 and "remedy:" not in out:
+                return f"{where}probe {name}: no remedy: {out}"
+            mm = re.match(r"pivotable: a real root \((\w+)", out)
+            if mm and root is not None and mm.group(1) != root.fstype:
+                return f"{where}probe {name}: the root is {root.fstype}, pivotable said: {out}"
+            if name == "rbind":
+                absolute = root is not None and not root_is_absolute_rootfs(st)
+                if absolute and not (out.startswith(BIND_OF_ROOTFS) and "reachable" in out):
+                    return (f"{where}probe rbind: / bound over rootfs, want "
+                            f"'{BIND_OF_ROOTFS}... reachable', got: {out}")
+                if not absolute and "reachable" in out:
+                    return f"{where}probe rbind: nothing left below, but: {out}"
+            if name == "nobody" and not out.startswith("not pivotable by this process"):
+                return f"{where}probe nobody: pivot_root rc={prc} {pout}, pivotable said: {out}"
+            if "/dev/null" in out:
+                return f"{where}probe {name}: {out}"
     return ""
 
 
@@ -997,6 +1064,11 @@ CASES = {
             "present": (["nonroot_initramfs"], NONROOT),
             "off": (["nonroot_initramfs=0"], STOCK_612 + [no_feature_log_line]),
             "bogus": (["nonroot_initramfs=bogus"], STOCK_612 + [warns_about_bogus_value]),
+            # After "--": init's argument, the feature stays off (init= makes
+            # scripts/boot.sh hand over the whole command line, "--" last).
+            "after-dashes": (["init=/init", "--", "nonroot_initramfs"],
+                             STOCK_612 + [no_feature_log_line,
+                                          parameter_after_dashes_passed_to_init]),
             # Longer than a page of options would need, longer than the 255
             # bytes v6 kept: the leaf gets them all, as rootfs does.
             "options": (["nonroot_initramfs", LONG_OPTIONS],
@@ -1193,7 +1265,7 @@ def run_case(series, variant, name, kernel, initramfs, logdir, results, kunit):
     t0 = time.monotonic()
     g = boot(kernel, initrd, logf, args, qemu)
     took = time.monotonic() - t0
-    checks = checks + [pivotable_agrees]
+    checks = checks + [pivotable_agrees, pivotable_probes]
     suite = series in KUNIT_SUITE and variant not in NO_KUNIT_VARIANTS
     if suite:
         checks = checks + [kunit_debugfs(how.get("kunit_fails", ())), kunit_after_unpack]

@@ -100,7 +100,34 @@ record shellcheck shellcheck -x "$TOP"/scripts/*.sh "$TOP"/scripts/*/*.sh \
 	"$TOP"/tools/testing/nonroot_initramfs/*.sh "$TOP"/tools/pivotable/pivotable \
 	"$TOP"/tools/testing/nonroot_initramfs/bundle/*.sh \
 	"$TOP"/tools/testing/nonroot_initramfs/field/nri-field "$TOP/.ci/run" || true
-record python-syntax python3 -m py_compile "$TOP"/scripts/*.py "$TOP"/scripts/*/*.py || true
+record python-syntax python3 -m py_compile "$TOP"/scripts/*.py "$TOP"/scripts/*/*.py \
+	"$TOP"/tools/testing/nonroot_initramfs/pivotable/*.py || true
+# The man page: groff's warnings (-ww) are failures.
+man_page() {
+	local w
+	w=$(groff -man -ww -z "$TOP/tools/pivotable/pivotable.8" 2>&1)
+	[ -z "$w" ] || { echo "$w"; return 1; }
+	echo "pivotable.8: no groff warnings"
+}
+record pivotable-man man_page || true
+# The published benchmark: its table is what scripts/bench.py makes of its
+# runs (seconds, no boots); the README quotes that table.
+bench_published() (
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+	cp "$TOP/Documentation/bench/runs.json" "$tmp/"
+	python3 "$TOP/scripts/bench.py" --replot "$tmp"
+	diff -u "$TOP/Documentation/bench/table.md" "$tmp/table.md"
+)
+record bench-published-table bench_published || true
+# pivotable on crafted /proc and /boot trees, under each shell there is
+# (tools/testing/nonroot_initramfs/pivotable/crafted.py; seconds). The boots
+# check that it agrees with a real pivot_root.
+python3 "$TOP/tools/testing/nonroot_initramfs/pivotable/crafted.py" --results "$results" \
+	>"$run/pivotable-crafted.log" 2>&1 ||
+	echo "fail pivotable-crafted-driver (log: $run/pivotable-crafted.log)" >>"$results"
+grep -E '^FAIL: ' "$run/pivotable-crafted.log" || true
+tail -n 1 "$run/pivotable-crafted.log"
 record initramfs "$TOP/scripts/mkinitramfs.sh" "$CACHE/initramfs.cpio.gz" || true
 record builtin-initramfs "$TOP/scripts/mkmedia.sh" builtin "$CACHE/initramfs.cpio.gz" || true
 if [[ " ${series[*]} " == *" 6.12 "* ]]; then
@@ -306,6 +333,8 @@ for s in "${series[@]}"; do
 	record "drift-$s-catches-hand-edit" drift_catches_hand_edit "$s" || true
 	record "drift-$s-catches-kconfig-edit" drift_catches_kconfig_edit "$s" || true
 	record "identity-$s" identity_copy "$s" || true
+	# Beyond Debian's tree: a vanilla 6.12.y (upstream tarball, deb-src).
+	[ "$s" != 6.12 ] || record vanilla-6.12-applies "$TOP/scripts/vanilla.sh" || true
 	# Every patch on its own, in the test kernel's tree and build directory:
 	# the build of the series that follows is then incremental.
 	"$TOP/scripts/bisect.sh" "$s" "$results" "$run" || echo "fail bisect-$s-driver" >>"$results"

@@ -117,6 +117,10 @@ disk)
 	chmod 755 "$root/sbin/init" "$root/bin/busybox"
 	# How init.sh knows that it runs from the disk.
 	echo "nonroot_initramfs test disk" >"$root/etc/nri-disk-marker"
+	# nobody, for init.sh's probe of pivotable without CAP_SYS_ADMIN.
+	printf '%s\n' "root:x:0:0:root:/:/bin/sh" "nobody:x:65534:65534:nobody:/:/bin/sh" \
+		>"$root/etc/passwd"
+	printf '%s\n' "root:x:0:" "nogroup:x:65534:" >"$root/etc/group"
 	find "$root" -exec touch -h -d @0 {} +
 	# Fixed UUID, hash seed and time: the same image every time.
 	E2FSPROGS_FAKE_TIME=1 mke2fs -q -t ext4 -d "$root" -F -m 0 -L nri-disk \

@@ -38,7 +38,7 @@ PKGS=(build-essential flex bison bc libelf-dev libssl-dev cpio xz-utils git
 	"clang-$LLVM_VERSION" "llvm-$LLVM_VERSION" "lld-$LLVM_VERSION"
 	qemu-system-x86 busybox-static crun runc bubblewrap e2fsprogs kmod shellcheck
 	dwarves linux-config-6.12 mmdebstrap qemu-system-arm sparse python3-sphinx
-	python3-sphinx-rtd-theme)
+	python3-sphinx-rtd-theme debhelper dpkg-dev rsync groff-base zstd)
 
 missing=()
 for p in "${PKGS[@]}"; do

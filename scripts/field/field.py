@@ -16,6 +16,7 @@ the table of what was seen is printed at the end (--table writes it too).
 """
 import argparse
 import dataclasses
+import json
 import os
 import re
 import subprocess
@@ -27,7 +28,6 @@ sys.path.insert(0, os.path.join(TOP, "scripts"))
 from boottest import (CRASH, Mount, record, root_is_absolute_rootfs,  # noqa: E402
                       root_on_hidden_parent)
 
-FIELD = os.path.join(TOP, "tools/testing/nonroot_initramfs/field")
 MKIMAGE = os.path.join(TOP, "scripts/field/mkimage.sh")
 CACHE = os.environ.get("NRI_CACHE") or os.path.join(
     os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "nonroot-initramfs")
@@ -46,10 +46,12 @@ FALLING_BACK = ("nspawn", "rootdir")
 # The run timeout in the guest (nri-field): timeout(1) says 124.
 RUN_TIMEOUT = 180
 
-# The field kernels: scripts/build.sh SERIES FRAGMENT... (with modules_install,
-# for the disk's initrds), or Debian's (scripts/field/mkimage.sh debian-kernel).
+# The field kernels: the 6.12 series as a Debian package (scripts/deb.sh:
+# the field kernel's configuration, engines.config + default-on.config),
+# installed in the disk image by dpkg; or Debian's own (scripts/field/
+# mkimage.sh debian-kernel).
 KERNELS = {
-    "6.12": dict(series="6.12", frags=["engines.config", "default-on.config"]),
+    "6.12": dict(deb=True),
     "7.3-stock": dict(debian=True),
 }
 
@@ -335,6 +337,32 @@ def pid1_not_given(token: str):
     return check
 
 
+def kernel_package_installed(g: Guest) -> str:
+    """The running kernel is the package scripts/deb.sh built, installed by
+    dpkg in the image ("ii"): linux-image-RELEASE for the running release."""
+    got = g.one("kernel-package")
+    release = g.one("begin")
+    want = f"linux-image-{release} "
+    if not (got.startswith(want) and got.split()[-1] == "ii"):
+        return f"dpkg says '{got or 'nothing'}' of linux-image-{release}, want it installed (ii)"
+    return ""
+
+
+def pivotable_reads_boot_config(g: Guest) -> str:
+    """A distribution's kernel has no /proc/config.gz (the field kernel
+    neither): pivotable takes the configuration from /boot/config-RELEASE,
+    which the package installed, and sees DEFAULT_ON there."""
+    raw = g.one("pivotable-json")
+    try:
+        j = json.loads(raw)
+    except ValueError:
+        return f"pivotable --json printed no JSON: '{raw}'"
+    want = ("default-on", f"/boot/config-{g.one('begin')}")
+    if (j.get("config"), j.get("config_source")) != want:
+        return f"pivotable: config {j.get('config')} from {j.get('config_source')}, want {want}"
+    return ""
+
+
 def pivotable_says(rc: int):
     """tools/pivotable's verdict: 0 pivotable, 1 not."""
     def check(g: Guest) -> str:
@@ -355,7 +383,8 @@ INITRAMFS_OFF = [real_system, system_running, marker_present, root_is_absolute_r
 STOCK_73 = [real_system, system_running, marker_present, root_is_rootfs_on_nullfs,
             pivotable_says(0), engines_run, unknown_parameter_logged,
             pid1_got("nonroot_initramfs")]
-DISK = [real_system, system_running, initrd_memory_freed, engines_run_on_disk]
+DISK = [real_system, system_running, initrd_memory_freed, engines_run_on_disk,
+        kernel_package_installed, pivotable_reads_boot_config]
 
 # name: (kernel, medium, kernel arguments, checks, guest memory). Media:
 # "initramfs" is the image as the final root; "disk:GEN" the image on
@@ -405,17 +434,23 @@ def sh(*cmd, env=None) -> str:
 
 
 def kernel(name: str) -> tuple:
-    """Build field kernel NAME: (bzImage, modules directory or None)."""
+    """Build field kernel NAME: (its vmlinuz, its package or None)."""
     k = KERNELS[name]
     if k.get("debian"):
         return sh(MKIMAGE, "debian-kernel"), None
-    mods = os.path.join(CACHE, "field", "modules-" + name)
-    bz = sh(os.path.join(TOP, "scripts/build.sh"), k["series"],
-            *[os.path.join(FIELD, f) for f in k["frags"]], env={"NRI_MODULES": mods})
-    kvers = os.listdir(os.path.join(mods, "lib/modules"))
-    if len(kvers) != 1:
-        raise StepFailed(f"modules_install wrote {kvers}")
-    return bz, os.path.join(mods, "lib/modules", kvers[0])
+    deb = sh(os.path.join(TOP, "scripts/deb.sh"))
+    # The initramfs cases boot the package's kernel too: its /boot/vmlinuz-*.
+    pkg = subprocess.run(["dpkg-deb", "-f", deb, "Package"], check=True, text=True,
+                         stdout=subprocess.PIPE).stdout.strip()
+    vmlinuz = os.path.join(CACHE, "field", "vmlinuz-" + name)
+    with open(vmlinuz + ".tmp", "wb") as out:
+        tar = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", deb], stdout=subprocess.PIPE)
+        subprocess.run(["tar", "-xOf", "-", "./boot/vmlinuz-" + pkg[len("linux-image-"):]],
+                       stdin=tar.stdout, stdout=out, check=True)
+        if tar.wait():
+            raise StepFailed(f"dpkg-deb --fsys-tarfile {deb} failed")
+    os.replace(vmlinuz + ".tmp", vmlinuz)
+    return vmlinuz, deb
 
 
 def boot(bz, initrd, disk, args, memory, logbase, timeout) -> Guest:
@@ -649,15 +684,17 @@ def main() -> int:
                     record(a.results, [(f"field-build-{kname}", str(e))])
             if isinstance(built[kname], Exception):
                 raise StepFailed(f"no kernel: {built[kname]}")
-            bz, mods = built[kname]
+            bz, deb = built[kname]
             if medium == "initramfs":
                 initrd = os.path.join(fd, "root.cpio")
                 sh(MKIMAGE, "initramfs", initrd)
             else:
                 gen = medium.split(":")[1]
                 out = os.path.join(fd, "disk-" + kname)
-                sh(MKIMAGE, "disk", mods, out)
+                sh(MKIMAGE, "disk", deb, out)
                 disk = os.path.join(out, "disk.img")
+                # The kernel dpkg installed in the image's /boot.
+                bz = os.path.join(out, "vmlinuz")
                 initrd = os.path.join(out, "initrd." + gen)
         except (StepFailed, OSError) as e:
             record(a.results, [(f"field-{name}: booted and reported", f"not booted: {e}")])

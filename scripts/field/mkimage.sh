@@ -10,7 +10,7 @@ usage() {
 usage: ${0##*/} [-h] base
        ${0##*/} [-h] debian-kernel
        ${0##*/} [-h] initramfs OUT.cpio
-       ${0##*/} [-h] disk MODULES OUTDIR
+       ${0##*/} [-h] disk DEB OUTDIR
 
 base       the Debian root as a tarball, from tools/testing/nonroot_initramfs/
            field/packages (rebuilt when that list changes), with the installed
@@ -25,11 +25,13 @@ initramfs  that root, with the field test, as an uncompressed cpio to boot as
            runs it as the real system), /etc/nri-initramfs-marker marks it.
            It holds the modules of the Debian kernel: one image for both
            kernels.
-disk       that root on an ext4 image, OUTDIR/disk.img, with a kernel's
-           modules directory MODULES (/lib/modules/VERSION as modules_install
-           writes it) and two initrds made for that kernel by the image's own
-           tools: OUTDIR/initrd.initramfs-tools (klibc's run-init) and
-           OUTDIR/initrd.dracut (systemd's switch-root).
+disk       that root on an ext4 image, OUTDIR/disk.img, with the kernel
+           package DEB (scripts/deb.sh) installed by dpkg, and two initrds
+           made for that kernel by the image's own tools:
+           OUTDIR/initrd.initramfs-tools (made by the package's postinst
+           through initramfs-tools' hook; klibc's run-init) and
+           OUTDIR/initrd.dracut (systemd's switch-root). The package's
+           kernel, as installed in /boot, is copied to OUTDIR/vmlinuz.
 USAGE
 }
 case "${1:-}" in
@@ -230,23 +232,32 @@ in_tree() {
 }
 
 disk() {
-	local mods=$1 out=$2 k t kver size
-	kver=$(basename "$mods")
-	[ -f "$mods/modules.builtin" ] || die "$mods: not a kernel modules directory (no modules.builtin)"
-	k=$(key disk "$kver" "$(cd "$mods" && find . -type f -print0 | LC_ALL=C sort -z |
-		xargs -0 sha256sum | sha256sum)")
+	local deb=$1 out=$2 k t kver size
+	[ -f "$deb" ] || die "no package $deb"
+	kver=$(dpkg-deb -f "$deb" Package) || die "$deb: not a Debian package"
+	case "$kver" in
+	linux-image-*) kver=${kver#linux-image-} ;;
+	*) die "$deb: not a kernel package (it is $kver)" ;;
+	esac
+	k=$(key disk "$kver" "$(sha256sum <"$deb")")
 	mkdir -p "$out"
 	if [ "$(cat "$out/key" 2>/dev/null)" = "$k" ]; then
 		return 0
 	fi
 	tmpdir t
 	tree "$t/root"
-	mkdir -p "$t/root/lib/modules"
-	cp -a "$mods" "$t/root/lib/modules/"
-	# The distribution's initrds for this kernel, made in the image by its own
-	# tools: initramfs-tools (installed), then dracut, which replaces it.
-	in_tree "$t/root" mkinitramfs -o /boot/initrd.initramfs-tools "$kver" 2>"$t/mkinitramfs.log" ||
-		{ cat "$t/mkinitramfs.log" >&2; die "mkinitramfs failed"; }
+	# The kernel package, installed as an operator installs it: its postinst
+	# runs /etc/kernel/postinst.d, where initramfs-tools makes the initrd.
+	cp "$deb" "$t/root/var/cache/apt/archives/"
+	in_tree "$t/root" dpkg -i "/var/cache/apt/archives/${deb##*/}" >"$t/dpkg.log" 2>&1 ||
+		{ cat "$t/dpkg.log" >&2; die "installing ${deb##*/} failed"; }
+	rm "$t/root/var/cache/apt/archives/${deb##*/}"
+	[ -f "$t/root/boot/vmlinuz-$kver" ] || die "${deb##*/} installed no /boot/vmlinuz-$kver"
+	[ -f "$t/root/boot/initrd.img-$kver" ] || { cat "$t/dpkg.log" >&2
+		die "installing ${deb##*/} made no /boot/initrd.img-$kver (initramfs-tools' postinst.d hook)"; }
+	cp "$t/root/boot/vmlinuz-$kver" "$t/vmlinuz"
+	cp "$t/root/boot/initrd.img-$kver" "$t/initrd.initramfs-tools"
+	# Then dracut, which replaces initramfs-tools.
 	in_tree "$t/root" dpkg --purge --force-depends initramfs-tools initramfs-tools-core \
 		>"$t/dracut.log" 2>&1 || { cat "$t/dracut.log" >&2; die "removing initramfs-tools failed"; }
 	cp "$D"/dracut-debs/*.deb "$t/root/var/cache/apt/archives/"
@@ -255,14 +266,14 @@ disk() {
 	# A generic initrd (not host-only: the host is not the guest).
 	in_tree "$t/root" dracut -q --force --no-hostonly --kver "$kver" /boot/initrd.dracut \
 		>>"$t/dracut.log" 2>&1 || { cat "$t/dracut.log" >&2; die "dracut failed"; }
-	mv "$t/root/boot/initrd.initramfs-tools" "$t/root/boot/initrd.dracut" "$t/"
+	mv "$t/root/boot/initrd.dracut" "$t/"
 	size=$(($(du -sm "$t/root" | cut -f1) * 3 / 2 + 512))
 	rm -f "$out/disk.img"
 	mkfs.ext4 -q -L nri-root -d "$t/root" "$out/disk.img" "${size}M"
-	mv "$t/initrd.initramfs-tools" "$t/initrd.dracut" "$out/"
+	mv "$t/vmlinuz" "$t/initrd.initramfs-tools" "$t/initrd.dracut" "$out/"
 	echo "$k" >"$out/key"
-	log "$out: disk $(du -m --apparent-size "$out/disk.img" | cut -f1) MiB, initrds" \
-		"$(du -k "$out/initrd.initramfs-tools" | cut -f1) kB (initramfs-tools)," \
+	log "$out: disk $(du -m --apparent-size "$out/disk.img" | cut -f1) MiB, ${deb##*/}," \
+		"initrds $(du -k "$out/initrd.initramfs-tools" | cut -f1) kB (initramfs-tools)," \
 		"$(du -k "$out/initrd.dracut" | cut -f1) kB (dracut)"
 }
 

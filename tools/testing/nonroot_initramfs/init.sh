@@ -111,6 +111,39 @@ out=$(pivotable 2>&1)
 rc=$?
 say "pivotable rc=$rc $(echo "$out" | tr '\n' ' ')"
 
+# The same, where an operator's process is not that plain root: each probe
+# makes a private mount namespace with a fresh tmpfs on /newroot, sets it up
+# (SETUP, shell code, as root) and runs, through RUNNER..., one shell that
+# runs pivotable and then pivot_root(2) into /newroot. Reported as
+# "NRI: probe NAME pivotable rc=N VERDICT" and "NRI: probe NAME pivot_root
+# rc=N ERROR"; the host checks that the two agree. (After a pivot_root that
+# worked, the shell's root is the empty tmpfs: only builtins from there on.)
+#   over    a tmpfs mounted over "/": not the process's root, which is still
+#           the one below (lookups do not follow mounts stacked on the root)
+#   rbind   the rbind workaround (crun issue 1507): / bound onto a directory,
+#           moved onto / and chrooted into
+#   nobody  the same root, as nobody: no CAP_SYS_ADMIN, pivot_root EPERM
+#   nodev   an empty, read-only /dev (a tmpfs over it): no /dev/null
+# shellcheck disable=SC2016 # expanded by the probe's shell
+probe_check='out=$(pivotable 2>&1)
+echo "pivotable rc=$? $(echo "$out" | tr "\n" " ")"
+cd /newroot && out=$(pivot_root . old 2>&1)
+echo "pivot_root rc=$? $out"'
+probe() {
+	name=$1
+	shift
+	# shellcheck disable=SC2016 # expanded by the namespace's shell
+	unshare -m sh -c 'mount -t tmpfs nri /newroot && mkdir /newroot/old &&
+		eval "$1" || { echo "setup rc=$?"; exit 1; }
+		shift
+		exec "$@"' probe "$@" 2>&1 | while IFS= read -r line; do say "probe $name $line"; done
+}
+probe over 'mount -t tmpfs over /' sh -c "$probe_check"
+probe rbind 'mkdir -p /run/nri-rbind && mount --rbind / /run/nri-rbind &&
+	cd /run/nri-rbind && mount --move . /' chroot . sh -c "$probe_check"
+probe nobody : su -s /bin/sh nobody -c "$probe_check"
+probe nodev 'mount -t tmpfs -o ro nodev /dev' sh -c "$probe_check"
+
 # The series' kselftest (tools/testing/selftests/filesystems/pivot_root):
 # pivot_root(2) from this root, into a tmpfs and into a bundle, and the old
 # root out of reach afterwards.
