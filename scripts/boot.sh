@@ -19,7 +19,7 @@ the kernel keeps the last init=. When a KERNEL-ARG is init=..., boot.sh hands
 QEMU the complete command line itself, as a last -append that QEMU takes over
 vng's: console, log level, panic options, rdinit=/init, the KERNEL-ARGs.
 A bare "--" among the KERNEL-ARGs (the words after it are init's) needs such
-an init=: vng is given only the arguments before it.
+an init= before it: vng is given only the arguments before it.
 
 Exit status: 0 when the VM exited by itself, 124 on timeout (NRI_BOOT_TIMEOUT
 seconds, default 300), otherwise virtme-ng's. The log is written either way.
@@ -53,6 +53,7 @@ read -ra extra <<<"${NRI_QEMU_OPTS:-}"
 qemu+=("${extra[@]}")
 for a in "$@"; do
 	case "$a" in
+	--) break ;; # init's arguments from here on
 	init=*)
 		# vng passes --qemu-opts through a shell: quote the command line once.
 		case "${args[*]}" in *"'"*) die "a kernel argument contains a single quote" ;; esac
@@ -69,9 +70,6 @@ for a in "${args[@]}"; do
 	[ "$a" != -- ] || break
 	vng_args+=("$a")
 done
-if ((${#vng_args[@]} < ${#args[@]})) && [[ " ${qemu[*]} " != *" -append "* ]]; then
-	die "a bare -- among the kernel arguments needs an init= argument too (see -h)"
-fi
 rc=0
 # An arm64 Image: qemu-system-aarch64 itself (virtme-ng's arm64 support wants
 # a cross root for its helpers); the same command line, on the virt
@@ -87,6 +85,9 @@ if file -b "$bz" | grep -q 'ARM64'; then
 		-append "${args[*]}" "${aq[@]}" \
 		</dev/null >"$logf" 2>&1 || rc=$?
 	exit "$rc"
+fi
+if ((${#vng_args[@]} < ${#args[@]})) && [[ " ${qemu[*]} " != *" -append "* ]]; then
+	die "a bare -- among the kernel arguments needs an init= argument before it (see -h)"
 fi
 # virtme-ng wants a terminal-less stdin it can ignore and a writable HOME.
 timeout --foreground -k 10 "${NRI_BOOT_TIMEOUT:-300}" \

@@ -611,6 +611,8 @@ def pivotable_agrees(g: Guest) -> str:
     """tools/pivotable's verdict, in every init of the boot, is what
     pivot_root(2) did in that same init: exit status 0 where it worked, 1
     (with a remedy) where it failed."""
+    if not any(st.pivotable_rc >= 0 for st in (g.stages or [g])):
+        return "no init ran pivotable"
     for stage in g.stages or [g]:
         if stage.pivot_rc < 0:
             continue
@@ -625,7 +627,8 @@ def pivotable_agrees(g: Guest) -> str:
 
 # init.sh's probes: where an operator's process is not the plain root of the
 # boot (see init.sh).
-PROBES = ("over", "rbind", "nobody", "nodev")
+PROBES = ("over", "rbind", "nobody", "nodev", "userns")
+USERNS = "cannot tell: this process is in a user namespace of its own"
 BIND_OF_ROOTFS = "pivotable: a bind mount of rootfs (the rbind workaround)"
 
 
@@ -636,8 +639,16 @@ def pivotable_probes(g: Guest) -> str:
     a "real root" verdict names the type of the process's root, not of a
     mount stacked on "/" (over); the rbind workaround on a rootfs that is
     the root of the mount tree is named as such, with the initramfs
-    reachable, and only there (rbind); a process without CAP_SYS_ADMIN is
-    told so (nobody); no shell error about /dev/null (nodev)."""
+    reachable, and elsewhere the verdict does not rule reachability out
+    (rbind: a bind mount over the second rootfs, or over rootfs on nullfs,
+    leaves the initramfs below it too); a process without CAP_SYS_ADMIN is
+    told so (nobody); no shell error about /dev/null (nodev). In a user
+    namespace of its own whose mount namespace is not (userns: pivot_root
+    EPERM), pivotable cannot see which user namespace owns the mount
+    namespace, and says so (exit 3), unless the root itself cannot pivot
+    (rootfs, the root of the mount tree: exit 1)."""
+    if not any(st.pivotable_rc >= 0 for st in (g.stages or [g])):
+        return "no init ran pivotable"
     for i, st in enumerate(g.stages or [g]):
         if st.pivotable_rc < 0:
             continue
@@ -650,6 +661,19 @@ def pivotable_probes(g: Guest) -> str:
             if "pivotable" not in p or "pivot_root" not in p:
                 return f"{where}probe {name}: no report ({sorted(p)})"
             (prc, pout), (rc, out) = p["pivot_root"], p["pivotable"]
+            if name == "userns":
+                if prc == 0 or "Operation not permitted" not in pout:
+                    return (f"{where}probe userns: want pivot_root EPERM, got rc={prc} "
+                            f"{pout}")
+                # Where the root itself cannot pivot (rootfs, the root of
+                # the mount tree), that is the answer, whatever the namespace.
+                if root is not None and not root_is_absolute_rootfs(st):
+                    if rc != 1 or not out.startswith("not pivotable: / is rootfs"):
+                        return (f"{where}probe userns: / is rootfs itself, want exit 1, "
+                                f"'not pivotable: / is rootfs...', got rc={rc}: {out}")
+                elif rc != 3 or not out.startswith(USERNS):
+                    return f"{where}probe userns: want exit 3, '{USERNS}...', got rc={rc}: {out}"
+                continue
             want = 0 if prc == 0 else 1
             if rc != want:
                 return (f"{where}probe {name}: pivot_root rc={prc} {pout}, "
@@ -664,8 +688,9 @@ def pivotable_probes(g: Guest) -> str:
                 if absolute and not (out.startswith(BIND_OF_ROOTFS) and "reachable" in out):
                     return (f"{where}probe rbind: / bound over rootfs, want "
                             f"'{BIND_OF_ROOTFS}... reachable', got: {out}")
-                if not absolute and "reachable" in out:
-                    return f"{where}probe rbind: nothing left below, but: {out}"
+                if not absolute and "reachable" not in out:
+                    return (f"{where}probe rbind: a bind mount over a rootfs with a parent, "
+                            f"but nothing says the initramfs may be reachable: {out}")
             if name == "nobody" and not out.startswith("not pivotable by this process"):
                 return f"{where}probe nobody: pivot_root rc={prc} {pout}, pivotable said: {out}"
             if "/dev/null" in out:

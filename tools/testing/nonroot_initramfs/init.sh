@@ -106,7 +106,8 @@ out=$(unshare -m sh -c 'mount -t tmpfs nri /newroot && mkdir /newroot/old &&
 rc=$?
 say "pivot_root rc=$rc $(echo "$out" | tr '\n' ' ')"
 # The operator's check (tools/pivotable): its verdict must agree with the
-# pivot_root(2) above.
+# pivot_root(2) above (made in a copy of this mount namespace, with the same
+# root: the probes below pair the two in one shell).
 out=$(pivotable 2>&1)
 rc=$?
 say "pivotable rc=$rc $(echo "$out" | tr '\n' ' ')"
@@ -124,10 +125,12 @@ say "pivotable rc=$rc $(echo "$out" | tr '\n' ' ')"
 #           moved onto / and chrooted into
 #   nobody  the same root, as nobody: no CAP_SYS_ADMIN, pivot_root EPERM
 #   nodev   an empty, read-only /dev (a tmpfs over it): no /dev/null
+#   userns  root in a user namespace of its own, the mount namespace still
+#           the older one: CAP_SYS_ADMIN, but not over it (EPERM)
 # shellcheck disable=SC2016 # expanded by the probe's shell
 probe_check='out=$(pivotable 2>&1)
 echo "pivotable rc=$? $(echo "$out" | tr "\n" " ")"
-cd /newroot && out=$(pivot_root . old 2>&1)
+out=$(cd /newroot && pivot_root . old 2>&1)
 echo "pivot_root rc=$? $out"'
 probe() {
 	name=$1
@@ -143,6 +146,7 @@ probe rbind 'mkdir -p /run/nri-rbind && mount --rbind / /run/nri-rbind &&
 	cd /run/nri-rbind && mount --move . /' chroot . sh -c "$probe_check"
 probe nobody : su -s /bin/sh nobody -c "$probe_check"
 probe nodev 'mount -t tmpfs -o ro nodev /dev' sh -c "$probe_check"
+probe userns : unshare -r sh -c "$probe_check"
 
 # The series' kselftest (tools/testing/selftests/filesystems/pivot_root):
 # pivot_root(2) from this root, into a tmpfs and into a bundle, and the old

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """Crafted-input tests of tools/pivotable/pivotable: each case writes a fake
-/proc (PIVOTABLE_PROC: self/mountinfo, self/fdinfo/9, self/status, cmdline,
-config.gz, sys/kernel/osrelease), maybe a /boot (PIVOTABLE_BOOT) and a kernel
-log (PIVOTABLE_DMESG), runs the script under each shell there is among
+/proc (PIVOTABLE_PROC: self/mountinfo, self/fdinfo/9, self/status,
+self/uid_map, cmdline, config.gz, sys/kernel/osrelease), maybe a /boot
+(PIVOTABLE_BOOT) and a kernel log (PIVOTABLE_DMESG), runs the script
+under each shell there is among
 busybox sh, dash and bash --posix, plainly, with --json and with -q, and
 checks the exit status, the verdict and the JSON.
 
@@ -22,6 +23,7 @@ import dataclasses
 import gzip
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -47,6 +49,11 @@ ROOTFS_ON_ROOTFS = ("2 1 0:3 / / rw - rootfs rootfs rw,size=245024k,nr_inodes=61
 # 7.3 stock: rootfs on nullfs (stock-7.3.mountinfo).
 NULLFS = ("2 1 0:3 / / rw - rootfs rootfs rw,size=247060k,nr_inodes=61765\n"
           "19 2 0:17 / /proc rw,relatime - proc proc rw\n", 2)
+# The same outside the initial mount namespace (unshare -m renumbers every
+# mount), or the rbind workaround over the second rootfs or over rootfs on
+# nullfs: the root's parent is not mount 1, the boot's first mount.
+ROOTFS_ELSEWHERE = ("31 30 0:3 / / rw - rootfs rootfs rw,size=245024k,nr_inodes=61256\n"
+                    "40 31 0:15 / /proc rw,relatime - proc proc rw\n", 31)
 # A root file system mounted on rootfs and switched to.
 EXT4 = ("22 1 253:1 / / rw,relatime - ext4 /dev/vda1 rw\n"
         "23 22 0:20 / /proc rw,nosuid - proc proc rw\n", 22)
@@ -83,6 +90,8 @@ class Case:
     mounts: tuple = STOCK
     # None: no fdinfo file; a str: the file's whole text.
     fdinfo: object = ""
+    # self/uid_map (None: no such file); the default, the initial namespace's.
+    uid_map: object = "         0          0 4294967295\n"
     capeff: object = ALL_CAPS
     cmdline: str = "console=ttyS0 quiet"
     config: object = None
@@ -228,6 +237,51 @@ CASES = [
     Case("no-leak-release", "the fake release, not uname's (problem 8)",
          mounts=NULLFS, release="7.0.0-rc1", prefix="pivotable: on nullfs",
          has=("Linux 7.0.0-rc1",), js={"kernel": "7.0.0-rc1", "nullfs": True}),
+    # 9. Found by review: user namespaces, roots off mount 1, bytes.
+    Case("userns-real-root", "a user namespace of its own: CAP_SYS_ADMIN there may not "
+         "be over the mount namespace (unshare -Ur: EPERM)", mounts=EXT4, uid_map="0 1000 1\n",
+         rc=3, prefix="cannot tell: this process is in a user namespace of its own",
+         has=("pivotable: a real root (ext4)", "EPERM"),
+         js={"user_namespace": True, "pivotable": None}),
+    Case("userns-stock", "in a user namespace, rootfs itself is still EINVAL",
+         config=CONFIG_Y, uid_map="0 1000 1\n", rc=1, prefix=OFF, has=(REMEDY_Y,),
+         js={"user_namespace": True}),
+    Case("userns-unmapped", "a user namespace without a mapping (unshare -U)", mounts=EXT4,
+         uid_map="", rc=3, prefix="cannot tell: this process is in a user namespace",
+         js={"user_namespace": True}),
+    Case("userns-initial", "the initial user namespace", mounts=EXT4,
+         prefix="pivotable: a real root (ext4)", js={"user_namespace": False}),
+    Case("userns-no-uid-map", "no uid_map (no user namespaces)", mounts=EXT4, uid_map=None,
+         prefix="pivotable: a real root (ext4)", js={"user_namespace": None}),
+    Case("feature-elsewhere", "the feature, root not on mount 1: maybe the rbind workaround "
+         "over the second rootfs, which leaves the initramfs reachable", mounts=ROOTFS_ELSEWHERE,
+         config=CONFIG_Y, cmdline="nonroot_initramfs", prefix=ON,
+         has=("a bind mount of it put over it (the rbind workaround)", "reachable",
+              "not mount 1"), js={"initramfs_reachable": None}),
+    Case("nullfs-elsewhere", "7.x, root not on mount 1: maybe the rbind workaround",
+         mounts=ROOTFS_ELSEWHERE, release=R73, prefix="pivotable: on nullfs",
+         has=("the rbind workaround", "reachable"), js={"initramfs_reachable": None}),
+    Case("rbind-elsewhere", "the rbind workaround on a kernel with the feature off, in "
+         "another mount namespace: reachable all the same", mounts=ROOTFS_ELSEWHERE,
+         config=CONFIG_Y, prefix=RBIND, js={"initramfs_reachable": True}),
+    Case("param-without-config", "the parameter alone: a kernel without the feature ignores "
+         "it", mounts=ROOTFS_ON_ROOTFS, cmdline="nonroot_initramfs", klog="", prefix=EITHER,
+         has=("which a kernel without the feature ignores",), hasnt=(ON,),
+         js={"initramfs_reachable": None, "parameter": "on", "kernel_log": False}),
+    Case("klog-switch-failed", "asked for, but the kernel log says the switch failed: the "
+         "rbind workaround over rootfs (make check's shim-fault boot)", mounts=ROOTFS_ON_ROOTFS,
+         config=CONFIG_Y, cmdline="nonroot_initramfs",
+         klog="[    0.287154] nonroot_initramfs: mkdir /root failed (error -5), the initramfs "
+         "stays in rootfs\n", prefix="pivotable: a bind mount of rootfs (the rbind workaround)",
+         has=("remedy: nonroot_initramfs given, but the switch failed",),
+         js={"initramfs_reachable": True, "kernel_log": False, "parameter": "on"}),
+    param_case("console=ttyS0\udca0nonroot_initramfs", "on", "nbsp",
+               "0xa0 separates arguments, as the kernel's isspace() says"),
+    Case("json-high-bytes", "bytes above 0x7f in a mountinfo field: ASCII JSON",
+         mounts=("22 1 253:1 / / rw - ext4 /dev/nri\udcff rw\n", 22),
+         prefix="pivotable: a real root (ext4)",
+         js={"root": {"mount_id": 22, "parent_id": 1, "fstype": "ext4",
+                      "source": "/dev/nri\u00ff"}}),
     # What the boot tests elsewhere see.
     Case("nullfs-7.3", "7.3: rootfs on nullfs", mounts=NULLFS, release=R73,
          cmdline="nonroot_initramfs", prefix="pivotable: on nullfs",
@@ -324,6 +378,8 @@ def write_fake(c: Case, d: str):
         c.status or f"Name:\tsh\nCapInh:\t0000000000000000\nCapPrm:\t{c.capeff}\n"
         f"CapEff:\t{c.capeff}\nCapBnd:\t{ALL_CAPS}\n")
     put(os.path.join(proc, "cmdline"), c.cmdline + "\n")
+    if c.uid_map is not None:
+        put(os.path.join(proc, "self/uid_map"), c.uid_map)
     if c.release is not None:
         put(os.path.join(proc, "sys/kernel/osrelease"), c.release + "\n")
     if c.config is not None:
@@ -410,6 +466,13 @@ def check_run(c: Case, cmd, env, proc, boot) -> str:
     jrc, jout, jerr = run(cmd + ["--json"], env)
     if jrc != rc or jerr:
         return f"--json: exit {jrc} (want {rc}), stderr {jerr.strip()!r}"
+    try:
+        jout.encode("utf-8", "surrogateescape").decode("ascii")
+    except UnicodeDecodeError as e:
+        return f"--json is not ASCII ({e}): {jout!r}"
+    # Bytes above 0x7f: \u00XX in the JSON, the byte itself in the text.
+    first, out = (re.sub("[\udc80-\udcff]", lambda m: chr(ord(m.group()) - 0xdc00), x)
+                  for x in (first, out))
     try:
         j = json.loads(jout)
     except ValueError as e:
